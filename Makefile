@@ -1,0 +1,40 @@
+# stylegan_lit developer commands. `make help` lists them.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: help install demo test test-fast lint format bench clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install --upgrade pip
+	$(PY) -m pip install -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP)  ## create .venv and install the package with its dev extra
+
+demo: $(STAMP)  ## the main job: a short progressive training run on built-in synthetic faces
+	$(PY) -m stylegan_lit.models.summary
+
+test: $(STAMP)  ## run the whole test suite
+	$(PY) -m pytest
+
+test-fast: $(STAMP)  ## the tests without the slow end-to-end ones
+	$(PY) -m pytest -m "not slow"
+
+lint: $(STAMP)  ## ruff check and format check
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(STAMP)  ## apply ruff fixes and formatting
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+bench: $(STAMP)  ## run the benchmark scripts (see benchmarks/README.md)
+	$(PY) benchmarks/run_all.py
+
+clean:  ## remove build artefacts (keeps .venv)
+	rm -rf build dist *.egg-info .pytest_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""StyleGAN on PyTorch Lightning."""

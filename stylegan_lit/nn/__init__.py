@@ -1,0 +1,24 @@
+"""Building blocks of the StyleGAN networks."""
+
+from stylegan_lit.nn.equalized import LRELU_GAIN, EqualizedConv2d, EqualizedLinear
+from stylegan_lit.nn.minibatch_std import MinibatchStd
+from stylegan_lit.nn.noise import NOISE_MODES, NoiseInjection, NoiseMode
+from stylegan_lit.nn.normalization import AdaIN, PixelNorm, instance_norm, pixel_norm
+from stylegan_lit.nn.resample import Blur, downsample_box, upsample_nearest
+
+__all__ = [
+    "LRELU_GAIN",
+    "NOISE_MODES",
+    "AdaIN",
+    "Blur",
+    "EqualizedConv2d",
+    "EqualizedLinear",
+    "MinibatchStd",
+    "NoiseInjection",
+    "NoiseMode",
+    "PixelNorm",
+    "downsample_box",
+    "instance_norm",
+    "pixel_norm",
+    "upsample_nearest",
+]
