@@ -1,0 +1,332 @@
+"""The LightningModule: G and D trained adversarially with manual optimization."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any, Literal
+
+import lightning.pytorch as pl
+import torch
+from torch import Tensor
+
+from stylegan_lit.models import Discriminator, Generator, mix_styles
+from stylegan_lit.models.resolution import num_ws_for
+from stylegan_lit.training import losses
+from stylegan_lit.training.ema import ema_beta, update_ema
+
+LossKind = Literal["logistic", "wgan-gp"]
+
+
+class NonFiniteLossError(RuntimeError):
+    """Raised when training keeps producing non-finite gradients."""
+
+
+class StyleGANModule(pl.LightningModule):
+    """StyleGAN training: per batch one D step (reals and fakes), then one G step.
+
+    The module receives its networks (LightningCLI builds them from the config). Progressive
+    growing is driven from outside by :class:`stylegan_lit.callbacks.ProgressiveGrowing`,
+    which sets ``resolution`` and ``alpha``; without it the module trains at G's full
+    resolution. Counters that must survive a restart (images seen, resolution, alpha, skipped
+    steps) are buffers, so they travel with the weights.
+
+    Randomness of a step (latents, style mixing, noise) is drawn after seeding torch from
+    ``(seed, images_seen, rank)``: the run is a pure function of the image count, so a resumed
+    run repeats an uninterrupted one exactly, whatever happened to the RNG in between.
+
+    Args:
+        generator: The generator G (its EMA copy is made here).
+        discriminator: The discriminator D.
+        loss: ``"logistic"`` (non-saturating, with R1) or ``"wgan-gp"``.
+        r1_gamma: R1 weight (10 for FFHQ); 0 disables it.
+        r1_interval: Lazy regularisation: R1 every this many D steps, scaled by the interval.
+        gp_lambda: WGAN-GP gradient-penalty weight.
+        wgan_drift: WGAN-GP epsilon drift weight.
+        style_mixing_prob: Probability that a minibatch uses two latents (0.9).
+        ema_half_life_kimg: Half-life of the G EMA in thousands of images (10).
+        betas: Adam betas (0, 0.99 officially).
+        eps: Adam epsilon.
+        learning_rate: Initial Adam learning rate (the schedule overrides it per level).
+        max_nonfinite_steps: Consecutive skipped steps after which training stops.
+        seed: Seed of the per-step randomness.
+    """
+
+    def __init__(
+        self,
+        generator: Generator,
+        discriminator: Discriminator,
+        loss: LossKind = "logistic",
+        r1_gamma: float = 10.0,
+        r1_interval: int = 16,
+        gp_lambda: float = 10.0,
+        wgan_drift: float = 0.001,
+        style_mixing_prob: float = 0.9,
+        ema_half_life_kimg: float = 10.0,
+        betas: tuple[float, float] = (0.0, 0.99),
+        eps: float = 1e-8,
+        learning_rate: float = 0.001,
+        max_nonfinite_steps: int = 10,
+        seed: int = 0,
+    ) -> None:
+        super().__init__()
+        if loss not in ("logistic", "wgan-gp"):
+            raise ValueError(f"loss must be 'logistic' or 'wgan-gp', got {loss!r}")
+        if r1_gamma < 0 or r1_interval < 1:
+            raise ValueError("r1_gamma must be >= 0 and r1_interval >= 1")
+        if not 0.0 <= style_mixing_prob <= 1.0:
+            raise ValueError(f"style_mixing_prob must be in [0, 1], got {style_mixing_prob}")
+        if generator.img_channels != discriminator.img_channels:
+            raise ValueError("generator and discriminator disagree on img_channels")
+        if generator.resolution != discriminator.resolution:
+            raise ValueError(
+                f"generator resolution {generator.resolution} != "
+                f"discriminator resolution {discriminator.resolution}"
+            )
+        self.save_hyperparameters(ignore=["generator", "discriminator"])
+        self.automatic_optimization = False
+        self.generator = generator
+        self.discriminator = discriminator
+        self.generator_ema = copy.deepcopy(generator).eval().requires_grad_(False)
+        self.register_buffer("images_seen", torch.zeros((), dtype=torch.int64))
+        self.register_buffer("resolution", torch.tensor(generator.resolution, dtype=torch.int64))
+        self.register_buffer("alpha", torch.ones((), dtype=torch.float32))
+        self.register_buffer("nonfinite_skips", torch.zeros((), dtype=torch.int64))
+        self._consecutive_nonfinite = 0
+        self._d_steps = 0
+
+    # ------------------------------------------------------------------ configuration
+    def configure_optimizers(self) -> list[torch.optim.Optimizer]:
+        hp = self.hparams
+        make = lambda params: torch.optim.Adam(  # noqa: E731
+            params, lr=hp.learning_rate, betas=tuple(hp.betas), eps=hp.eps
+        )
+        return [make(self.generator.parameters()), make(self.discriminator.parameters())]
+
+    def set_progress(self, resolution: int, alpha: float) -> None:
+        """Set the resolution and fade-in alpha that G and D run at."""
+        self.resolution.fill_(resolution)
+        self.alpha.fill_(alpha)
+
+    @property
+    def kimg(self) -> float:
+        return int(self.images_seen) / 1000.0
+
+    # ------------------------------------------------------------------ generation
+    def _latents(self, batch: int) -> Tensor:
+        return torch.randn(batch, self.generator.z_dim, device=self.device)
+
+    def _styles(self, batch: int, resolution: int) -> Tensor:
+        """ws for one minibatch, with style-mixing regularisation over the layers in use."""
+        G = self.generator
+        ws = G.mapping(self._latents(batch))
+        if self.hparams.style_mixing_prob > 0:
+            layers = num_ws_for(resolution)
+            if layers > 1 and torch.rand(()) < self.hparams.style_mixing_prob:
+                crossover = int(torch.randint(1, layers, ()))
+                ws = mix_styles(ws, G.mapping(self._latents(batch)), crossover)
+        return ws
+
+    @torch.no_grad()
+    def sample(
+        self,
+        z: Tensor,
+        *,
+        truncation_psi: float = 1.0,
+        truncation_cutoff: int | None = None,
+        noise_mode: str = "const",
+    ) -> Tensor:
+        """Images from the EMA generator at the current resolution and alpha."""
+        return self.generator_ema(
+            z.to(self.device),
+            truncation_psi=truncation_psi,
+            truncation_cutoff=truncation_cutoff,
+            resolution=int(self.resolution),
+            alpha=float(self.alpha),
+            noise_mode=noise_mode,  # type: ignore[arg-type]
+        )
+
+    # ------------------------------------------------------------------ training
+    def _seed_step(self) -> None:
+        rank = self.trainer.global_rank if self._trainer is not None else 0
+        step_seed = hash((self.hparams.seed, int(self.images_seen), rank)) % (2**63)
+        torch.manual_seed(step_seed)
+
+    def _world_size(self) -> int:
+        return self.trainer.world_size if self._trainer is not None else 1
+
+    def training_step(self, batch: Tensor | list | tuple, batch_idx: int) -> None:
+        real = batch[0] if isinstance(batch, list | tuple) else batch
+        resolution, alpha = int(self.resolution), float(self.alpha)
+        if real.shape[-1] != resolution:
+            raise ValueError(
+                f"batch resolution {real.shape[-1]} != training resolution {resolution}; "
+                "the data module must serve the resolution set by the schedule"
+            )
+        self._seed_step()
+        opt_g, opt_d = self.optimizers()
+        n = real.shape[0]
+
+        # D step.
+        self.toggle_optimizer(opt_d)
+        with torch.no_grad():
+            fake = self.generator.synthesis(
+                self._styles(n, resolution), resolution=resolution, alpha=alpha
+            )
+        d_loss, d_logs = self._discriminator_loss(real, fake, alpha)
+        self.manual_backward(d_loss)
+        d_ok, d_norm = self._step_if_finite(opt_d, self.discriminator, "D")
+        self.untoggle_optimizer(opt_d)
+
+        # G step.
+        self.toggle_optimizer(opt_g)
+        ws = self._styles(n, resolution)
+        fake = self.generator.synthesis(ws, resolution=resolution, alpha=alpha)
+        fake_logits = self.discriminator(fake, alpha=alpha)
+        if self.hparams.loss == "logistic":
+            g_loss = losses.g_nonsaturating_loss(fake_logits)
+        else:
+            g_loss = losses.g_wgan_loss(fake_logits)
+        self.manual_backward(g_loss)
+        g_ok, g_norm = self._step_if_finite(opt_g, self.generator, "G")
+        self.untoggle_optimizer(opt_g)
+
+        global_batch = n * self._world_size()
+        if g_ok:
+            # Every rank moves w_avg by the same (global) batch mean, so replicas stay equal.
+            w_mean = ws[:, 0].detach().float().mean(dim=0, keepdim=True)
+            if self._world_size() > 1:
+                w_mean = self.trainer.strategy.reduce(w_mean, reduce_op="mean")
+            self.generator.mapping.update_w_avg(w_mean)
+            update_ema(
+                self.generator_ema,
+                self.generator,
+                ema_beta(global_batch, self.hparams.ema_half_life_kimg),
+            )
+        self.images_seen += global_batch
+        self._d_steps += 1
+        self.log_dict(
+            {
+                "loss/d": d_loss.detach(),
+                "loss/g": g_loss.detach(),
+                "grad_norm/d": d_norm,
+                "grad_norm/g": g_norm,
+                **d_logs,
+            },
+            on_step=True,
+        )
+        self.log("progress/kimg", self.kimg, prog_bar=True, on_step=True)
+        self.log("progress/resolution", float(resolution), prog_bar=True, on_step=True)
+        self.log("progress/alpha", alpha, prog_bar=True, on_step=True)
+        self.log("progress/nonfinite_skips", float(self.nonfinite_skips), on_step=True)
+        del d_ok
+
+    def _discriminator_loss(
+        self, real: Tensor, fake: Tensor, alpha: float
+    ) -> tuple[Tensor, dict[str, Tensor]]:
+        hp = self.hparams
+        D = self.discriminator
+        logs: dict[str, Tensor] = {}
+        if hp.loss == "logistic":
+            regularize = hp.r1_gamma > 0 and self._d_steps % hp.r1_interval == 0
+            real = real.detach().requires_grad_(regularize)
+            real_logits = D(real, alpha=alpha)
+            fake_logits = D(fake, alpha=alpha)
+            loss = losses.d_logistic_loss(real_logits, fake_logits)
+            if regularize:
+                r1 = losses.r1_penalty(real_logits, real)
+                loss = loss + r1 * (hp.r1_gamma / 2 * hp.r1_interval)
+                logs["loss/r1"] = r1.detach()
+        else:
+            real_logits = D(real, alpha=alpha)
+            fake_logits = D(fake, alpha=alpha)
+            loss = losses.d_wgan_loss(real_logits, fake_logits, hp.wgan_drift)
+            gp = losses.gradient_penalty(lambda x: D(x, alpha=alpha), real, fake)
+            loss = loss + hp.gp_lambda * gp
+            logs["loss/gp"] = gp.detach()
+        logs["scores/real"] = real_logits.detach().mean()
+        logs["scores/fake"] = fake_logits.detach().mean()
+        return loss, logs
+
+    def _step_if_finite(
+        self, optimizer: Any, network: torch.nn.Module, name: str
+    ) -> tuple[bool, Tensor]:
+        """Step unless a gradient is non-finite; then skip, count, and stop if it persists.
+
+        The check runs on gradients after DDP averaged them, so every rank decides alike.
+        """
+        grads = [p.grad for p in network.parameters() if p.grad is not None]
+        norm = (
+            torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g) for g in grads]))
+            if grads
+            else torch.zeros(())
+        )
+        finite = bool(torch.isfinite(norm))
+        if finite:
+            optimizer.step()
+            self._consecutive_nonfinite = 0
+        else:
+            self.nonfinite_skips += 1
+            self._consecutive_nonfinite += 1
+            if self._consecutive_nonfinite >= self.hparams.max_nonfinite_steps:
+                raise NonFiniteLossError(
+                    f"{name} produced non-finite gradients for {self._consecutive_nonfinite} "
+                    f"consecutive steps (at kimg {self.kimg:.3f}, {int(self.resolution)} px); "
+                    "stopping before NaN weights are written. Lower the learning rate, raise "
+                    "the batch size, or resume from the last checkpoint."
+                )
+        optimizer.zero_grad(set_to_none=True)
+        return finite, norm.detach()
+
+    # ------------------------------------------------------------------ checkpoints
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        checkpoint["stylegan_lit"] = {
+            "format": 1,
+            "d_steps": self._d_steps,
+            "generator_config": _constructor_config(self.generator),
+            "discriminator_config": _constructor_config(self.discriminator),
+        }
+
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        meta = checkpoint.get("stylegan_lit")
+        if meta is None:
+            raise ValueError("checkpoint was not written by stylegan_lit (no 'stylegan_lit' entry)")
+        for key, net in (
+            ("generator_config", self.generator),
+            ("discriminator_config", self.discriminator),
+        ):
+            ours, theirs = _constructor_config(net), meta.get(key, {})
+            if ours != theirs:
+                diff = {
+                    k: (theirs.get(k), ours.get(k))
+                    for k in set(ours) | set(theirs)
+                    if ours.get(k) != theirs.get(k)
+                }
+                raise ValueError(
+                    f"checkpoint {key.split('_')[0]} does not match this config "
+                    f"(field: (checkpoint, config)) {diff}"
+                )
+        self._d_steps = int(meta.get("d_steps", 0))
+
+
+def _constructor_config(network: torch.nn.Module) -> dict[str, Any]:
+    """The architecture-defining fields of G or D, to refuse checkpoints of another config."""
+    if isinstance(network, Generator):
+        m, s = network.mapping, network.synthesis
+        return {
+            "z_dim": network.z_dim,
+            "w_dim": network.w_dim,
+            "resolution": network.resolution,
+            "img_channels": network.img_channels,
+            "mapping_layers": len(m.layers),
+            "channels": [s.blocks[k].conv1.out_channels for k in s.blocks],
+        }
+    if isinstance(network, Discriminator):
+        return {
+            "resolution": network.resolution,
+            "img_channels": network.img_channels,
+            "channels": [b.conv.out_channels for b in network.from_rgb.values()],
+        }
+    return {}
+
+
+__all__ = ["NonFiniteLossError", "StyleGANModule"]
