@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)  ## create .venv and install the package with its dev extra
 
 demo: $(STAMP)  ## the main job: a short progressive training run on built-in synthetic faces
-	$(PY) -m stylegan_lit.models.summary
+	$(VENV)/bin/stylegan-lit fit --config configs/demo.yaml
 
 test: $(STAMP)  ## run the whole test suite
 	$(PY) -m pytest
@@ -34,7 +34,7 @@ format: $(STAMP)  ## apply ruff fixes and formatting
 	$(VENV)/bin/ruff format .
 
 bench: $(STAMP)  ## run the benchmark scripts (see benchmarks/README.md)
-	$(PY) benchmarks/run_all.py
+	$(PY) benchmarks/data_throughput.py
 
 clean:  ## remove build artefacts (keeps .venv)
 	rm -rf build dist *.egg-info .pytest_cache .ruff_cache

@@ -83,20 +83,27 @@ class ProgressiveGrowing(pl.Callback):
         self.optimizer_resets = int(state_dict.get("optimizer_resets", 0))
 
     # ------------------------------------------------------------------ helpers
-    def setup(self, trainer: pl.Trainer, pl_module: pl.LightningModule, stage: str) -> None:
-        module = _as_stylegan(pl_module)
-        final = module.generator.resolution
-        if self.schedule is None:
-            self.schedule = ProgressiveSchedule(final_resolution=final, **self._schedule_args)
-        elif self.schedule.final_resolution > final:
+    def build_schedule(self, final_resolution: int) -> ProgressiveSchedule:
+        """Build (and validate) the schedule for a generator of ``final_resolution``.
+
+        Raises:
+            ValueError: naming the offending field, for any invalid schedule setting.
+        """
+        if self.final_resolution is not None and self.final_resolution > final_resolution:
             raise ValueError(
-                f"final_resolution {self.schedule.final_resolution} exceeds the generator's "
-                f"resolution {final}"
+                f"final_resolution {self.final_resolution} exceeds the generator's "
+                f"resolution {final_resolution}"
             )
-        for res in self.schedule.resolutions:
-            if self.schedule.batch_sizes[res] % trainer.world_size:
+        final = final_resolution if self.final_resolution is None else self.final_resolution
+        self.schedule = ProgressiveSchedule(final_resolution=final, **self._schedule_args)
+        return self.schedule
+
+    def setup(self, trainer: pl.Trainer, pl_module: pl.LightningModule, stage: str) -> None:
+        schedule = self.build_schedule(_as_stylegan(pl_module).generator.resolution)
+        for res in schedule.resolutions:
+            if schedule.batch_sizes[res] % trainer.world_size:
                 raise ValueError(
-                    f"batch_sizes[{res}] = {self.schedule.batch_sizes[res]} (global) is not "
+                    f"batch_sizes[{res}] = {schedule.batch_sizes[res]} (global) is not "
                     f"divisible by the {trainer.world_size} processes"
                 )
 

@@ -1,0 +1,5 @@
+"""``python -m stylegan_lit`` is the ``stylegan-lit`` command."""
+
+from stylegan_lit.cli import main
+
+main()

@@ -1,0 +1,57 @@
+"""Tiny end-to-end training setups shared by the training tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import lightning.pytorch as pl
+import torch
+
+from stylegan_lit.callbacks import ProgressiveGrowing
+from stylegan_lit.cli import TRAINER_DEFAULTS
+from stylegan_lit.data.datamodule import FaceDataModule
+from stylegan_lit.models import Discriminator, Generator
+from stylegan_lit.training import StyleGANModule
+
+TINY_NET = dict(resolution=16, fmap_base=64, fmap_max=16)
+
+
+def tiny_module(init_seed: int = 0, **kwargs: Any) -> StyleGANModule:
+    """A small module whose initial weights depend only on ``init_seed``."""
+    torch.manual_seed(init_seed)
+    G = Generator(z_dim=16, w_dim=16, mapping_layers=2, **TINY_NET)
+    D = Discriminator(**TINY_NET)
+    return StyleGANModule(G, D, **{"r1_interval": 4, "ema_half_life_kimg": 0.1, **kwargs})
+
+
+def tiny_growth(total_kimg: float = 0.128, **kwargs: Any) -> ProgressiveGrowing:
+    """8 px for 32 images, fade to 16 px over 32 images, then stable: batch 8."""
+    return ProgressiveGrowing(
+        start_resolution=8,
+        stable_kimg=0.032,
+        fade_kimg=0.032,
+        total_kimg=total_kimg,
+        batch_sizes={8: 8, 16: 8},
+        **kwargs,
+    )
+
+
+def tiny_data(**kwargs: Any) -> FaceDataModule:
+    return FaceDataModule(**{"source": "synthetic", "resolution": 16, "num_images": 64, **kwargs})
+
+
+def tiny_trainer(root: Path, callbacks: list[pl.Callback], **kwargs: Any) -> pl.Trainer:
+    options = {
+        **TRAINER_DEFAULTS,
+        "default_root_dir": str(root),
+        "accelerator": "cpu",
+        "devices": 1,
+        "logger": False,
+        "enable_checkpointing": False,
+        "enable_progress_bar": False,
+        "enable_model_summary": False,
+        "deterministic": True,
+        **kwargs,
+    }
+    return pl.Trainer(callbacks=callbacks, **options)

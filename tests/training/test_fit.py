@@ -1,0 +1,138 @@
+import math
+
+import pytest
+import torch
+from lightning.pytorch.callbacks import ModelCheckpoint
+
+from stylegan_lit.training import NonFiniteLossError
+from tests.training.helpers import tiny_data, tiny_growth, tiny_module, tiny_trainer
+
+
+def weights(module) -> dict[str, torch.Tensor]:
+    return {k: v.detach().clone() for k, v in module.state_dict().items()}
+
+
+def test_fit_grows_through_levels(tmp_path):
+    module, growth = tiny_module(), tiny_growth(total_kimg=0.096)
+    trainer = tiny_trainer(tmp_path, [growth])
+    trainer.fit(module, datamodule=tiny_data())
+    assert int(module.images_seen) == 96
+    assert int(module.resolution) == 16 and float(module.alpha) == 1.0
+    assert trainer.current_epoch >= 1  # one epoch per level
+    # Structure changed at the start and at the end of the fade-in: two resets.
+    assert growth.optimizer_resets == 2
+    # Weights trained and the EMA follows G.
+    assert all(torch.isfinite(p).all() for p in module.parameters())
+    assert not torch.equal(module.generator_ema.synthesis.blocks["16"].conv1.weight,
+                           tiny_module().generator.synthesis.blocks["16"].conv1.weight)  # fmt: skip
+    assert module.generator.mapping.w_avg.abs().sum() > 0
+    samples = module.sample(torch.randn(3, 16))
+    assert samples.shape == (3, 3, 16, 16)
+
+
+@pytest.mark.parametrize(
+    ("stop_batches", "how"),
+    [
+        (5, "stop"),  # stopped inside the fade-in, checkpoint written after fit returns
+        (7, "stop"),  # the last batch of the fade-in
+        (6, "periodic"),  # a mid-epoch checkpoint written by ModelCheckpoint while training on
+    ],
+)
+def test_exact_resume_mid_fade(tmp_path, stop_batches, how):
+    total = 0.096  # 12 batches of 8
+    full = tiny_module()
+    tiny_trainer(tmp_path / "full", [tiny_growth(total)]).fit(full, datamodule=tiny_data())
+
+    first = tiny_module()
+    ckpt = tmp_path / "stop.ckpt"
+    if how == "stop":
+        trainer = tiny_trainer(tmp_path / "a", [tiny_growth(total)], max_steps=2 * stop_batches)
+        trainer.fit(first, datamodule=tiny_data())
+        assert int(first.images_seen) == 8 * stop_batches
+        assert 0.0 < float(first.alpha) <= 1.0 and int(first.resolution) == 16
+        trainer.save_checkpoint(ckpt)
+    else:
+        saver = ModelCheckpoint(
+            dirpath=tmp_path / "ckpts", every_n_train_steps=2 * stop_batches, save_top_k=-1
+        )
+        trainer = tiny_trainer(
+            tmp_path / "a", [tiny_growth(total), saver], enable_checkpointing=True, max_steps=18
+        )
+        trainer.fit(first, datamodule=tiny_data())
+        (written,) = (tmp_path / "ckpts").glob(f"*step={2 * stop_batches}.ckpt")
+        ckpt = written
+
+    resumed = tiny_module(init_seed=99)  # different init: everything must come from the file
+    tiny_trainer(tmp_path / "b", [tiny_growth(total)]).fit(
+        resumed, datamodule=tiny_data(), ckpt_path=ckpt
+    )
+    assert int(resumed.images_seen) == int(full.images_seen) == 96
+    expected, actual = weights(full), weights(resumed)
+    assert expected.keys() == actual.keys()
+    for key in expected:
+        torch.testing.assert_close(actual[key], expected[key], rtol=0, atol=0, msg=key)
+
+
+def test_style_mixing_probability_honoured(monkeypatch):
+    module = tiny_module(style_mixing_prob=0.9)
+    calls = []
+    real_mix = __import__("stylegan_lit.training.module", fromlist=["mix_styles"]).mix_styles
+
+    def spy(ws1, ws2, crossover):
+        calls.append(int(crossover))
+        return real_mix(ws1, ws2, crossover)
+
+    monkeypatch.setattr("stylegan_lit.training.module.mix_styles", spy)
+    torch.manual_seed(0)
+    trials = 2000
+    for _ in range(trials):
+        module._styles(1, 16)
+    rate = len(calls) / trials
+    assert abs(rate - 0.9) < 3 * math.sqrt(0.9 * 0.1 / trials)
+    # Crossover uniform over the layers in use at 16 px (num_ws 6): 1..5.
+    assert set(calls) == {1, 2, 3, 4, 5}
+    calls.clear()
+    module.hparams.style_mixing_prob = 0.0
+    for _ in range(100):
+        module._styles(1, 16)
+    assert not calls
+
+
+def test_nonfinite_steps_are_skipped_then_stop(tmp_path):
+    module = tiny_module(max_nonfinite_steps=3)
+    with torch.no_grad():
+        module.discriminator.epilogue.out.weight.fill_(float("nan"))
+    before = weights(module)
+    trainer = tiny_trainer(tmp_path, [tiny_growth()])
+    with pytest.raises(NonFiniteLossError, match="3 consecutive steps"):
+        trainer.fit(module, datamodule=tiny_data())
+    assert int(module.nonfinite_skips) == 3
+    # No step was taken on non-finite gradients: G is untouched.
+    for key, value in weights(module.generator).items():
+        torch.testing.assert_close(
+            value, before[f"generator.{key}"], rtol=0, atol=0, equal_nan=True
+        )
+
+
+def test_checkpoint_from_other_config_rejected(tmp_path):
+    module = tiny_module()
+    trainer = tiny_trainer(tmp_path, [tiny_growth()], max_steps=2)
+    trainer.fit(module, datamodule=tiny_data())
+    ckpt = tmp_path / "a.ckpt"
+    trainer.save_checkpoint(ckpt)
+    from stylegan_lit.models import Discriminator, Generator
+    from stylegan_lit.training import StyleGANModule
+
+    other = StyleGANModule(
+        Generator(z_dim=16, w_dim=16, mapping_layers=2, resolution=16, fmap_base=128, fmap_max=32),
+        Discriminator(resolution=16, fmap_base=128, fmap_max=32),
+    )
+    with pytest.raises(ValueError, match="does not match this config"):
+        tiny_trainer(tmp_path, [tiny_growth()]).fit(other, datamodule=tiny_data(), ckpt_path=ckpt)
+
+
+def test_wgan_gp_trains(tmp_path):
+    module = tiny_module(loss="wgan-gp")
+    tiny_trainer(tmp_path, [tiny_growth(total_kimg=0.032)]).fit(module, datamodule=tiny_data())
+    assert int(module.images_seen) == 32
+    assert all(torch.isfinite(p).all() for p in module.parameters())
