@@ -82,6 +82,15 @@ class Discriminator(nn.Module):
     ) -> None:
         super().__init__()
         check_resolution(resolution)
+        self.config = dict(
+            resolution=resolution,
+            fmap_base=fmap_base,
+            fmap_max=fmap_max,
+            mbstd_group_size=mbstd_group_size,
+            mbstd_num_features=mbstd_num_features,
+            img_channels=img_channels,
+        )
+        """Constructor arguments: saved in checkpoints so the network can be rebuilt."""
         self.resolution = resolution
         self.img_channels = img_channels
         self.from_rgb = nn.ModuleDict()

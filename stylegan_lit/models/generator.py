@@ -41,6 +41,18 @@ class Generator(nn.Module):
         img_channels: int = 3,
     ) -> None:
         super().__init__()
+        self.config = dict(
+            z_dim=z_dim,
+            w_dim=w_dim,
+            resolution=resolution,
+            mapping_layers=mapping_layers,
+            mapping_lr_multiplier=mapping_lr_multiplier,
+            w_avg_beta=w_avg_beta,
+            fmap_base=fmap_base,
+            fmap_max=fmap_max,
+            img_channels=img_channels,
+        )
+        """Constructor arguments: saved in checkpoints so the network can be rebuilt."""
         self.z_dim = z_dim
         self.w_dim = w_dim
         self.resolution = resolution

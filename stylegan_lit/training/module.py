@@ -309,24 +309,9 @@ class StyleGANModule(pl.LightningModule):
 
 
 def _constructor_config(network: torch.nn.Module) -> dict[str, Any]:
-    """The architecture-defining fields of G or D, to refuse checkpoints of another config."""
-    if isinstance(network, Generator):
-        m, s = network.mapping, network.synthesis
-        return {
-            "z_dim": network.z_dim,
-            "w_dim": network.w_dim,
-            "resolution": network.resolution,
-            "img_channels": network.img_channels,
-            "mapping_layers": len(m.layers),
-            "channels": [s.blocks[k].conv1.out_channels for k in s.blocks],
-        }
-    if isinstance(network, Discriminator):
-        return {
-            "resolution": network.resolution,
-            "img_channels": network.img_channels,
-            "channels": [b.conv.out_channels for b in network.from_rgb.values()],
-        }
-    return {}
+    """The constructor arguments of G or D: they rebuild the network and tell whether a
+    checkpoint fits this config."""
+    return dict(getattr(network, "config", {}))
 
 
 __all__ = ["NonFiniteLossError", "StyleGANModule"]

@@ -1,0 +1,117 @@
+"""Reading stylegan_lit checkpoints safely, to sample, evaluate or edit outside training.
+
+Checkpoints are Lightning ``.ckpt`` files; they are always opened with
+``torch.load(weights_only=True)``, so a file cannot run code when read. The networks are
+rebuilt from the constructor arguments that :class:`~stylegan_lit.training.StyleGANModule`
+stores under ``checkpoint["stylegan_lit"]``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from stylegan_lit.models import Discriminator, Generator
+
+
+class CheckpointError(ValueError):
+    """A file that is not a readable stylegan_lit checkpoint, or does not fit."""
+
+
+@dataclass
+class LoadedGenerator:
+    """The EMA generator of a checkpoint and where training stood.
+
+    Attributes:
+        generator: G_ema, in eval mode, without gradients.
+        resolution: Resolution training had reached (sample at this one).
+        alpha: Fade-in alpha at that point.
+        kimg: Thousands of images shown to D.
+    """
+
+    generator: Generator
+    resolution: int
+    alpha: float
+    kimg: float
+
+
+def read_checkpoint(path: str | Path) -> dict[str, Any]:
+    """Load a stylegan_lit checkpoint (tensors and plain data only) on the CPU.
+
+    Raises:
+        FileNotFoundError: The file does not exist.
+        CheckpointError: It is not a torch file, holds code objects, or is not ours.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"checkpoint {path} does not exist")
+    try:
+        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:  # truncated file, not a torch file, pickled objects...
+        raise CheckpointError(f"{path} could not be read as a checkpoint: {error}") from error
+    meta = checkpoint.get("stylegan_lit") if isinstance(checkpoint, dict) else None
+    if not isinstance(meta, dict) or "generator_config" not in meta:
+        raise CheckpointError(
+            f"{path} is not a stylegan_lit checkpoint (it has no 'stylegan_lit' entry); "
+            "use a .ckpt written by `stylegan-lit fit`"
+        )
+    return checkpoint
+
+
+def _state_of(checkpoint: dict[str, Any], prefix: str) -> dict[str, torch.Tensor]:
+    state = checkpoint.get("state_dict", {})
+    return {k.removeprefix(prefix): v for k, v in state.items() if k.startswith(prefix)}
+
+
+def _build(
+    cls: type, config: dict[str, Any], state: dict[str, torch.Tensor], what: str, path: Path
+):
+    try:
+        network = cls(**config)
+    except TypeError as error:
+        raise CheckpointError(
+            f"{path}: {what} config {config} does not fit this version: {error}"
+        ) from error
+    if not state:
+        raise CheckpointError(f"{path} holds no {what} weights")
+    try:
+        network.load_state_dict(state, strict=True)
+    except RuntimeError as error:
+        raise CheckpointError(f"{path}: {what} weights do not fit its config: {error}") from error
+    return network.eval().requires_grad_(False)
+
+
+def load_generator(path: str | Path, *, ema: bool = True) -> LoadedGenerator:
+    """Rebuild G_ema (or the raw G with ``ema=False``) from a checkpoint."""
+    path = Path(path)
+    checkpoint = read_checkpoint(path)
+    prefix = "generator_ema." if ema else "generator."
+    generator = _build(
+        Generator,
+        dict(checkpoint["stylegan_lit"]["generator_config"]),
+        _state_of(checkpoint, prefix),
+        prefix.rstrip("."),
+        path,
+    )
+    state = checkpoint.get("state_dict", {})
+    return LoadedGenerator(
+        generator=generator,
+        resolution=int(state.get("resolution", torch.tensor(generator.resolution))),
+        alpha=float(state.get("alpha", torch.tensor(1.0))),
+        kimg=int(state.get("images_seen", torch.tensor(0))) / 1000.0,
+    )
+
+
+def load_discriminator(path: str | Path) -> Discriminator:
+    """Rebuild D from a checkpoint."""
+    path = Path(path)
+    checkpoint = read_checkpoint(path)
+    config = checkpoint["stylegan_lit"].get("discriminator_config")
+    if not config:
+        raise CheckpointError(f"{path} has no discriminator_config")
+    return _build(
+        Discriminator, dict(config), _state_of(checkpoint, "discriminator."), "discriminator", path
+    )
