@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from contextlib import nullcontext
 from typing import Any, Literal
 
 import lightning.pytorch as pl
@@ -13,6 +14,7 @@ from stylegan_lit.models import Discriminator, Generator, mix_styles
 from stylegan_lit.models.resolution import num_ws_for
 from stylegan_lit.training import losses
 from stylegan_lit.training.ema import ema_beta, update_ema
+from stylegan_lit.training.gradient_sync import sync_gradients
 
 LossKind = Literal["logistic", "wgan-gp"]
 
@@ -49,6 +51,11 @@ class StyleGANModule(pl.LightningModule):
         learning_rate: Initial Adam learning rate (the schedule overrides it per level).
         max_nonfinite_steps: Consecutive skipped steps after which training stops.
         seed: Seed of the per-step randomness.
+        reuse_fakes: Use the D step's generated images (and G graph) for the G step instead
+            of running G again: exact, since G is unchanged in between, and one G forward
+            cheaper; costs the memory of G's activations during the D step.
+        max_microbatch: Largest number of images per forward pass; a larger per-GPU batch is
+            split and its gradients accumulated (for levels whose batch does not fit memory).
     """
 
     def __init__(
@@ -67,6 +74,8 @@ class StyleGANModule(pl.LightningModule):
         learning_rate: float = 0.001,
         max_nonfinite_steps: int = 10,
         seed: int = 0,
+        reuse_fakes: bool = True,
+        max_microbatch: int | None = None,
     ) -> None:
         super().__init__()
         if loss not in ("logistic", "wgan-gp"):
@@ -75,6 +84,8 @@ class StyleGANModule(pl.LightningModule):
             raise ValueError("r1_gamma must be >= 0 and r1_interval >= 1")
         if not 0.0 <= style_mixing_prob <= 1.0:
             raise ValueError(f"style_mixing_prob must be in [0, 1], got {style_mixing_prob}")
+        if max_microbatch is not None and max_microbatch < 1:
+            raise ValueError(f"max_microbatch must be positive, got {max_microbatch}")
         if generator.img_channels != discriminator.img_channels:
             raise ValueError("generator and discriminator disagree on img_channels")
         if generator.resolution != discriminator.resolution:
@@ -164,85 +175,111 @@ class StyleGANModule(pl.LightningModule):
             )
         self._seed_step()
         opt_g, opt_d = self.optimizers()
-        n = real.shape[0]
+        hp = self.hparams
+        chunks = real.split(hp.max_microbatch or real.shape[0])
+        # Reusing the D step's G forward for the G step is exact (G does not change in
+        # between) and saves a G forward; with micro-batches its graphs would defeat the
+        # memory saving, so they regenerate.
+        reuse = hp.reuse_fakes and len(chunks) == 1
+        regularize = (
+            hp.loss == "logistic" and hp.r1_gamma > 0 and self._d_steps % hp.r1_interval == 0
+        )
 
-        # D step.
-        self.toggle_optimizer(opt_d)
-        with torch.no_grad():
-            fake = self.generator.synthesis(
-                self._styles(n, resolution), resolution=resolution, alpha=alpha
-            )
-        d_loss, d_logs = self._discriminator_loss(real, fake, alpha)
-        self.manual_backward(d_loss)
-        d_ok, d_norm = self._step_if_finite(opt_d, self.discriminator, "D")
-        self.untoggle_optimizer(opt_d)
+        # D step: gradients of D only, accumulated over micro-batches.
+        kept: tuple[Tensor, Tensor] | None = None
+        d_logs: dict[str, Tensor] = {}
+        for real_chunk in chunks:
+            _requires_grad(self.generator, reuse)
+            _requires_grad(self.discriminator, False)
+            with torch.set_grad_enabled(reuse):
+                ws = self._styles(real_chunk.shape[0], resolution)
+                fake = self.generator.synthesis(ws, resolution=resolution, alpha=alpha)
+            if reuse:
+                kept = (ws, fake)
+            _requires_grad(self.discriminator, True)
+            d_loss, logs = self._discriminator_loss(real_chunk, fake.detach(), alpha, regularize)
+            self.manual_backward(d_loss * (real_chunk.shape[0] / real.shape[0]))
+            _accumulate_logs(d_logs, logs, real_chunk.shape[0] / real.shape[0])
+        _, d_norm = self._step_if_finite(opt_d, self.discriminator, "D")
 
-        # G step.
-        self.toggle_optimizer(opt_g)
-        ws = self._styles(n, resolution)
-        fake = self.generator.synthesis(ws, resolution=resolution, alpha=alpha)
-        fake_logits = self.discriminator(fake, alpha=alpha)
-        if self.hparams.loss == "logistic":
-            g_loss = losses.g_nonsaturating_loss(fake_logits)
-        else:
-            g_loss = losses.g_wgan_loss(fake_logits)
-        self.manual_backward(g_loss)
+        # G step: gradients of G only; D's weights are constants here.
+        _requires_grad(self.generator, True)
+        _requires_grad(self.discriminator, False)
+        g_logs: dict[str, Tensor] = {}
+        ws_first: list[Tensor] = []
+        for real_chunk in chunks:
+            n = real_chunk.shape[0]
+            if kept is not None:
+                ws, fake = kept
+            else:
+                ws = self._styles(n, resolution)
+                fake = self.generator.synthesis(ws, resolution=resolution, alpha=alpha)
+            fake_logits = self.discriminator(fake, alpha=alpha)
+            if hp.loss == "logistic":
+                g_loss = losses.g_nonsaturating_loss(fake_logits)
+            else:
+                g_loss = losses.g_wgan_loss(fake_logits)
+            self.manual_backward(g_loss * (n / real.shape[0]))
+            _accumulate_logs(g_logs, {"loss/g": g_loss.detach()}, n / real.shape[0])
+            ws_first.append(ws[:, 0].detach())
+        _requires_grad(self.discriminator, True)
         g_ok, g_norm = self._step_if_finite(opt_g, self.generator, "G")
-        self.untoggle_optimizer(opt_g)
 
-        global_batch = n * self._world_size()
+        global_batch = real.shape[0] * self._world_size()
         if g_ok:
             # Every rank moves w_avg by the same (global) batch mean, so replicas stay equal.
-            w_mean = ws[:, 0].detach().float().mean(dim=0, keepdim=True)
+            w_mean = torch.cat(ws_first).float().mean(dim=0, keepdim=True)
             if self._world_size() > 1:
                 w_mean = self.trainer.strategy.reduce(w_mean, reduce_op="mean")
             self.generator.mapping.update_w_avg(w_mean)
             update_ema(
                 self.generator_ema,
                 self.generator,
-                ema_beta(global_batch, self.hparams.ema_half_life_kimg),
+                ema_beta(global_batch, hp.ema_half_life_kimg),
             )
         self.images_seen += global_batch
         self._d_steps += 1
-        self.log_dict(
-            {
-                "loss/d": d_loss.detach(),
-                "loss/g": g_loss.detach(),
-                "grad_norm/d": d_norm,
-                "grad_norm/g": g_norm,
-                **d_logs,
-            },
-            on_step=True,
+        self._log_step(
+            resolution, alpha, {**d_logs, **g_logs, "grad_norm/d": d_norm, "grad_norm/g": g_norm}
         )
+
+    def _log_step(self, resolution: int, alpha: float, values: dict[str, Tensor]) -> None:
+        # Losses are averaged over ranks (one small all-reduce); progress is the same on all.
+        self.log_dict(values, on_step=True, sync_dist=self._world_size() > 1)
         self.log("progress/kimg", self.kimg, prog_bar=True, on_step=True)
         self.log("progress/resolution", float(resolution), prog_bar=True, on_step=True)
         self.log("progress/alpha", alpha, prog_bar=True, on_step=True)
         self.log("progress/nonfinite_skips", float(self.nonfinite_skips), on_step=True)
-        del d_ok
 
     def _discriminator_loss(
-        self, real: Tensor, fake: Tensor, alpha: float
+        self, real: Tensor, fake: Tensor, alpha: float, regularize: bool
     ) -> tuple[Tensor, dict[str, Tensor]]:
         hp = self.hparams
         D = self.discriminator
         logs: dict[str, Tensor] = {}
         if hp.loss == "logistic":
-            regularize = hp.r1_gamma > 0 and self._d_steps % hp.r1_interval == 0
             real = real.detach().requires_grad_(regularize)
-            real_logits = D(real, alpha=alpha)
+            # R1 differentiates D's gradient: under bf16/fp16 autocast that pass runs in fp32.
+            with _full_precision(real.device) if regularize else nullcontext():
+                real_logits = D(real.float() if regularize else real, alpha=alpha)
             fake_logits = D(fake, alpha=alpha)
-            loss = losses.d_logistic_loss(real_logits, fake_logits)
+            loss = losses.d_logistic_loss(real_logits.float(), fake_logits.float())
             if regularize:
-                r1 = losses.r1_penalty(real_logits, real)
+                with _full_precision(real.device):
+                    r1 = losses.r1_penalty(real_logits, real)
                 loss = loss + r1 * (hp.r1_gamma / 2 * hp.r1_interval)
                 logs["loss/r1"] = r1.detach()
         else:
-            real_logits = D(real, alpha=alpha)
-            fake_logits = D(fake, alpha=alpha)
+            real_logits = D(real, alpha=alpha).float()
+            fake_logits = D(fake, alpha=alpha).float()
             loss = losses.d_wgan_loss(real_logits, fake_logits, hp.wgan_drift)
-            gp = losses.gradient_penalty(lambda x: D(x, alpha=alpha), real, fake)
+            with _full_precision(real.device):
+                gp = losses.gradient_penalty(
+                    lambda x: D(x, alpha=alpha), real.float(), fake.float()
+                )
             loss = loss + hp.gp_lambda * gp
             logs["loss/gp"] = gp.detach()
+        logs["loss/d"] = loss.detach()
         logs["scores/real"] = real_logits.detach().mean()
         logs["scores/fake"] = fake_logits.detach().mean()
         return loss, logs
@@ -252,15 +289,19 @@ class StyleGANModule(pl.LightningModule):
     ) -> tuple[bool, Tensor]:
         """Step unless a gradient is non-finite; then skip, count, and stop if it persists.
 
-        The check runs on gradients after DDP averaged them, so every rank decides alike.
+        The check runs on gradients after they were averaged over ranks, so every rank
+        decides alike. Under fp16 the gradient scaler already skips overflowing steps (and
+        lowers its scale), so only bf16/fp32 steps are checked here.
         """
+        sync_gradients(network, self.trainer.strategy if self._trainer is not None else None)
         grads = [p.grad for p in network.parameters() if p.grad is not None]
         norm = (
             torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g) for g in grads]))
             if grads
             else torch.zeros(())
         )
-        finite = bool(torch.isfinite(norm))
+        scaler = getattr(self.trainer.precision_plugin, "scaler", None) if self._trainer else None
+        finite = scaler is not None or bool(torch.isfinite(norm))
         if finite:
             optimizer.step()
             self._consecutive_nonfinite = 0
@@ -306,6 +347,21 @@ class StyleGANModule(pl.LightningModule):
                     f"(field: (checkpoint, config)) {diff}"
                 )
         self._d_steps = int(meta.get("d_steps", 0))
+
+
+def _requires_grad(network: torch.nn.Module, flag: bool) -> None:
+    for p in network.parameters():
+        p.requires_grad_(flag)
+
+
+def _full_precision(device: torch.device) -> torch.autocast:
+    """Autocast switched off: R1 and the gradient penalty are computed in fp32."""
+    return torch.autocast(device.type, enabled=False)
+
+
+def _accumulate_logs(total: dict[str, Tensor], new: dict[str, Tensor], weight: float) -> None:
+    for key, value in new.items():
+        total[key] = total.get(key, 0) + value * weight
 
 
 def _constructor_config(network: torch.nn.Module) -> dict[str, Any]:

@@ -15,6 +15,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+from stylegan_lit.training import GANDDPStrategy
 from tests.training.helpers import tiny_data, tiny_growth, tiny_module, tiny_trainer
 
 
@@ -25,9 +26,12 @@ def main() -> None:
     parser.add_argument("--resume", type=Path, default=None)
     parser.add_argument("--total-kimg", type=float, default=0.096)
     parser.add_argument("--max-batches", type=int, default=-1)
+    parser.add_argument("--strategy", choices=["gan", "find_unused"], default="gan")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
-    strategy = "ddp_find_unused_parameters_true" if args.devices > 1 else "auto"
+    strategy: object = "auto"
+    if args.devices > 1:
+        strategy = GANDDPStrategy() if args.strategy == "gan" else "ddp_find_unused_parameters_true"
     module = tiny_module()
     trainer = tiny_trainer(
         args.out,

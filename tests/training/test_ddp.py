@@ -20,9 +20,10 @@ def run(*args: str) -> None:
 
 
 @pytest.mark.slow
-def test_two_process_ddp_replicas_identical_and_resume_in_one(tmp_path):
+@pytest.mark.parametrize("strategy", ["gan", "find_unused"])
+def test_two_process_ddp_replicas_identical_and_resume_in_one(tmp_path, strategy):
     # 0.096 kimg at a global batch of 8 = 12 steps of 4 images per rank, through 8 -> 16 px.
-    run(str(tmp_path), "--devices", "2")
+    run(str(tmp_path), "--devices", "2", "--strategy", strategy)
     rank0 = torch.load(tmp_path / "rank0.pt", weights_only=True)
     rank1 = torch.load(tmp_path / "rank1.pt", weights_only=True)
     assert int(rank0["images_seen"]) == 96  # global images, not one rank's
@@ -35,7 +36,7 @@ def test_two_process_ddp_replicas_identical_and_resume_in_one(tmp_path):
 
     # A 2-process checkpoint taken mid-fade resumes in 1 process at the same kimg.
     mid = tmp_path / "mid"
-    run(str(mid), "--devices", "2", "--max-batches", "5")
+    run(str(mid), "--devices", "2", "--max-batches", "5", "--strategy", strategy)
     resumed = tmp_path / "resumed"
     run(str(resumed), "--devices", "1", "--resume", str(mid / "last.ckpt"))
     state = torch.load(resumed / "rank0.pt", weights_only=True)
