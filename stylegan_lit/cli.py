@@ -1,4 +1,5 @@
-"""The ``stylegan-lit`` command: LightningCLI's fit/validate/test/predict, plus ``prepare``.
+"""The ``stylegan-lit`` command: LightningCLI's fit/validate/test/predict, plus ``prepare``
+and ``eval``.
 
 Lightning 2.6 ships no ``lightning fit`` command; ``stylegan-lit fit --config X.yaml`` is its
 LightningCLI equivalent, with ``--print_config`` and command-line overrides.
@@ -6,6 +7,7 @@ LightningCLI equivalent, with ``--print_config`` and command-line overrides.
 
 from __future__ import annotations
 
+import importlib
 import sys
 from typing import Any
 
@@ -25,6 +27,13 @@ TRAINER_DEFAULTS: dict[str, Any] = {
     "max_epochs": -1,
     "num_sanity_val_steps": 0,
 }
+
+
+EXTRA_COMMANDS: dict[str, str] = {
+    "prepare": "stylegan_lit.data.prepare:main",  # dataset -> multi-resolution cache
+    "eval": "stylegan_lit.metrics.evaluate:main",  # FID50k/KID/SWD of a checkpoint
+}
+"""Subcommands beside LightningCLI's fit/validate/test/predict."""
 
 
 class StyleGANCLI(LightningCLI):
@@ -63,10 +72,9 @@ def build_cli(args: list[str] | None, *, run: bool = True) -> StyleGANCLI:
 def main(argv: list[str] | None = None) -> Any:
     """Entry point of ``stylegan-lit`` and ``python -m stylegan_lit``."""
     words = sys.argv[1:] if argv is None else list(argv)
-    if words and words[0] == "prepare":
-        from stylegan_lit.data.prepare import main as prepare_main
-
-        return prepare_main(words[1:])
+    if words and words[0] in EXTRA_COMMANDS:
+        module_name, function = EXTRA_COMMANDS[words[0]].split(":")
+        return getattr(importlib.import_module(module_name), function)(words[1:])
     return build_cli(argv)
 
 

@@ -67,9 +67,8 @@ class GANDDPStrategy(DDPStrategy):
     """Lightning DDP (same launch, process groups, samplers, logging) without the DDP wrapper.
 
     Use with :class:`~stylegan_lit.training.StyleGANModule`, which syncs its gradients itself
-    before each optimizer step. In a config, ``trainer.strategy`` takes
-    ``class_path: stylegan_lit.training.GANDDPStrategy`` (``init_args`` as for
-    ``DDPStrategy``; NCCL on GPUs, gloo on CPUs).
+    before each optimizer step. Registered with Lightning as ``gan_ddp``: in a config,
+    ``trainer.strategy: gan_ddp`` (NCCL on GPUs, gloo on CPUs).
     """
 
     strategy_name = "gan_ddp"
@@ -82,3 +81,18 @@ class GANDDPStrategy(DDPStrategy):
 
     def _setup_model(self, model: nn.Module) -> DistributedDataParallel:  # pragma: no cover
         raise RuntimeError("GANDDPStrategy never wraps the module in DistributedDataParallel")
+
+
+def register_strategy() -> None:
+    """Make ``strategy: gan_ddp`` (config) and ``--trainer.strategy gan_ddp`` (CLI) work."""
+    from lightning.pytorch.strategies import StrategyRegistry
+
+    if GANDDPStrategy.strategy_name not in StrategyRegistry:
+        StrategyRegistry.register(
+            GANDDPStrategy.strategy_name,
+            GANDDPStrategy,
+            description="DDP that all-reduces only the gradients of the network being stepped",
+        )
+
+
+register_strategy()
