@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 from contextlib import nullcontext
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import lightning.pytorch as pl
@@ -126,16 +127,27 @@ class StyleGANModule(pl.LightningModule):
     def _latents(self, batch: int) -> Tensor:
         return torch.randn(batch, self.generator.z_dim, device=self.device)
 
-    def _styles(self, batch: int, resolution: int) -> Tensor:
-        """ws for one minibatch, with style-mixing regularisation over the layers in use."""
+    def _draw_latents(self, batch: int, resolution: int) -> LatentDraw:
+        """z for one minibatch and its style-mixing decision (one crossover per minibatch, as
+        officially, uniform over the layers in use)."""
+        z = self._latents(batch)
+        layers = num_ws_for(resolution)
+        p = self.hparams.style_mixing_prob
+        if p > 0 and layers > 1 and torch.rand(()) < p:
+            return LatentDraw(z, self._latents(batch), int(torch.randint(1, layers, ())))
+        return LatentDraw(z, None, None)
+
+    def _map(self, draw: LatentDraw, part: slice = slice(None)) -> Tensor:
+        """ws for a part of a draw (micro-batches map their own slice)."""
         G = self.generator
-        ws = G.mapping(self._latents(batch))
-        if self.hparams.style_mixing_prob > 0:
-            layers = num_ws_for(resolution)
-            if layers > 1 and torch.rand(()) < self.hparams.style_mixing_prob:
-                crossover = int(torch.randint(1, layers, ()))
-                ws = mix_styles(ws, G.mapping(self._latents(batch)), crossover)
+        ws = G.mapping(draw.z[part])
+        if draw.z_mix is not None and draw.crossover is not None:
+            ws = mix_styles(ws, G.mapping(draw.z_mix[part]), draw.crossover)
         return ws
+
+    def _styles(self, batch: int, resolution: int) -> Tensor:
+        """ws for one minibatch, with style-mixing regularisation."""
+        return self._map(self._draw_latents(batch, resolution))
 
     @torch.no_grad()
     def sample(
@@ -188,11 +200,16 @@ class StyleGANModule(pl.LightningModule):
         # D step: gradients of D only, accumulated over micro-batches.
         kept: tuple[Tensor, Tensor] | None = None
         d_logs: dict[str, Tensor] = {}
-        for real_chunk in chunks:
+        # Latents of both steps are drawn for the whole batch up front, then sliced: the same
+        # step for any chunking.
+        draw = self._draw_latents(real.shape[0], resolution)
+        g_draw = draw if reuse else self._draw_latents(real.shape[0], resolution)
+        parts = _slices(real.shape[0], len(chunks[0]))
+        for real_chunk, part in zip(chunks, parts, strict=True):
             _requires_grad(self.generator, reuse)
             _requires_grad(self.discriminator, False)
             with torch.set_grad_enabled(reuse):
-                ws = self._styles(real_chunk.shape[0], resolution)
+                ws = self._map(draw, part)
                 fake = self.generator.synthesis(ws, resolution=resolution, alpha=alpha)
             if reuse:
                 kept = (ws, fake)
@@ -207,12 +224,12 @@ class StyleGANModule(pl.LightningModule):
         _requires_grad(self.discriminator, False)
         g_logs: dict[str, Tensor] = {}
         ws_first: list[Tensor] = []
-        for real_chunk in chunks:
+        for real_chunk, part in zip(chunks, parts, strict=True):
             n = real_chunk.shape[0]
             if kept is not None:
                 ws, fake = kept
             else:
-                ws = self._styles(n, resolution)
+                ws = self._map(g_draw, part)
                 fake = self.generator.synthesis(ws, resolution=resolution, alpha=alpha)
             fake_logits = self.discriminator(fake, alpha=alpha)
             if hp.loss == "logistic":
@@ -347,6 +364,20 @@ class StyleGANModule(pl.LightningModule):
                     f"(field: (checkpoint, config)) {diff}"
                 )
         self._d_steps = int(meta.get("d_steps", 0))
+
+
+@dataclass(frozen=True)
+class LatentDraw:
+    """The random latents of one minibatch: z, and for style mixing a second z and the
+    crossover layer."""
+
+    z: Tensor
+    z_mix: Tensor | None
+    crossover: int | None
+
+
+def _slices(total: int, size: int) -> list[slice]:
+    return [slice(start, min(start + size, total)) for start in range(0, total, size)]
 
 
 def _requires_grad(network: torch.nn.Module, flag: bool) -> None:

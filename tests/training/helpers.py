@@ -17,11 +17,11 @@ from stylegan_lit.training import StyleGANModule
 TINY_NET = dict(resolution=16, fmap_base=64, fmap_max=16)
 
 
-def tiny_module(init_seed: int = 0, **kwargs: Any) -> StyleGANModule:
+def tiny_module(init_seed: int = 0, mbstd_group_size: int = 4, **kwargs: Any) -> StyleGANModule:
     """A small module whose initial weights depend only on ``init_seed``."""
     torch.manual_seed(init_seed)
     G = Generator(z_dim=16, w_dim=16, mapping_layers=2, **TINY_NET)
-    D = Discriminator(**TINY_NET)
+    D = Discriminator(mbstd_group_size=mbstd_group_size, **TINY_NET)
     return StyleGANModule(G, D, **{"r1_interval": 4, "ema_half_life_kimg": 0.1, **kwargs})
 
 

@@ -136,3 +136,49 @@ def test_wgan_gp_trains(tmp_path):
     tiny_trainer(tmp_path, [tiny_growth(total_kimg=0.032)]).fit(module, datamodule=tiny_data())
     assert int(module.images_seen) == 32
     assert all(torch.isfinite(p).all() for p in module.parameters())
+
+
+@pytest.mark.parametrize("precision", ["bf16-mixed", "16-mixed"])
+def test_mixed_precision_trains_with_fp32_r1(tmp_path, precision):
+    module = tiny_module(r1_interval=1)
+    trainer = tiny_trainer(tmp_path, [tiny_growth(total_kimg=0.048)], precision=precision)
+    trainer.fit(module, datamodule=tiny_data())
+    assert int(module.images_seen) == 48
+    assert all(p.dtype == torch.float32 for p in module.parameters())
+    assert all(torch.isfinite(p).all() for p in module.parameters())
+    assert torch.isfinite(trainer.callback_metrics["loss/r1"])
+
+
+def test_microbatches_accumulate_to_the_same_gradients(tmp_path, monkeypatch):
+    # Micro-batches of 4 accumulate gradients averaged over the same 8 images: the first D
+    # and G gradients equal the one-pass ones up to float rounding. (Minibatch-std groups
+    # are per forward pass, so they are made trivial here.)
+    from stylegan_lit.training.module import StyleGANModule
+
+    original = StyleGANModule._step_if_finite
+    captured: list[dict[str, torch.Tensor]] = []
+
+    def spy(self, optimizer, network, name):
+        captured.append(
+            {k: p.grad.clone() for k, p in network.named_parameters() if p.grad is not None}
+        )
+        return original(self, optimizer, network, name)
+
+    monkeypatch.setattr(StyleGANModule, "_step_if_finite", spy)
+    runs = []
+    for micro in (None, 4):
+        captured.clear()
+        module = tiny_module(max_microbatch=micro, reuse_fakes=False, mbstd_group_size=1)
+        trainer = tiny_trainer(tmp_path / str(micro), [tiny_growth(total_kimg=0.008)])
+        trainer.fit(module, datamodule=tiny_data())
+        runs.append(list(captured))
+    assert len(runs[0]) == len(runs[1]) == 2  # one D step and one G step
+    for one_pass, chunked in zip(runs[0], runs[1], strict=True):
+        assert one_pass.keys() == chunked.keys()
+        # Per-pixel noise is drawn per forward pass, so only its strengths' gradients differ.
+        keys = [k for k in one_pass if not k.endswith("noise.strength")]
+        # Float rounding of sums of large per-sample terms: compare to the whole gradient's
+        # norm (some gradients, e.g. biases before instance norm, are ~0 up to rounding).
+        scale = torch.stack([one_pass[k].norm() for k in keys]).norm()
+        for key in keys:
+            assert (chunked[key] - one_pass[key]).norm() <= 1e-5 * scale, key
