@@ -1,0 +1,243 @@
+"""Training-step speed as shipped, with the device's own peaks beside it.
+
+Prints JSON lines:
+  * ``peak``: this device's fp32/bf16 matmul (2048^2) and 3x3 conv fwd+bwd (512 ch at 32 px,
+    256 ch at 64 px; NCHW and channels_last) in GFLOP/s;
+  * ``network``: one D+G iteration of the bare networks in fp32 (D on reals and fakes, then G;
+    no R1), its FLOPs (``torch.utils.flop_counter``) and the fraction of the channels_last
+    fp32 conv peak it reaches;
+  * ``train_step``: the training step as ``StyleGANModule`` runs it inside a Lightning
+    ``Trainer`` (data module, callbacks, optimizers), per variant: images/s, sec/kimg, FLOPs
+    per image, achieved GFLOP/s, peak memory (RSS on CPU, max allocated on GPU).
+
+Variants: ``baseline`` (every switch off: R1 every step, G run twice, NCHW, fp32),
+``shipped`` (the defaults: lazy R1 every 16, G's forward reused), ``+channels_last``,
+``+bf16`` (bf16-mixed autocast, R1 in fp32), and ``all`` (all switches on). Each runs in its
+own process, so peak memory is its own.
+
+    python benchmarks/train_step.py                         # 32 px, official channels, batch 16
+    python benchmarks/train_step.py --resolution 64         # the issue's headline setting
+    python benchmarks/train_step.py --channels demo --resolution 32 --batch 32
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torch.utils._python_dispatch import TorchDispatchMode
+from torch.utils.flop_counter import flop_registry
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+VARIANTS: dict[str, dict[str, object]] = {
+    "baseline": dict(r1_interval=1, reuse_fakes=False, channels_last=False, precision="32-true"),
+    "shipped": dict(r1_interval=16, reuse_fakes=True, channels_last=False, precision="32-true"),
+    "+channels_last": dict(
+        r1_interval=16, reuse_fakes=True, channels_last=True, precision="32-true"
+    ),
+    "+bf16": dict(r1_interval=16, reuse_fakes=True, channels_last=False, precision="bf16-mixed"),
+    "all": dict(r1_interval=16, reuse_fakes=True, channels_last=True, precision="bf16-mixed"),
+}
+CHANNELS = {
+    "official": dict(fmap_base=8192, fmap_max=512),
+    "demo": dict(fmap_base=1024, fmap_max=128),
+}
+
+
+class FlopCount(TorchDispatchMode):
+    """Counts matmul/conv FLOPs with torch's own formulas (``torch.utils.flop_counter``),
+    without the module tracker of ``FlopCounterMode``, which trips over the requires_grad
+    toggling of a GAN step."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.total = 0
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        out = func(*args, **kwargs)
+        counter = flop_registry.get(func._overloadpacket)
+        if counter is not None:
+            self.total += counter(*args, **kwargs, out_val=out)
+        return out
+
+
+def emit(record: dict) -> None:
+    print(json.dumps(record), flush=True)
+
+
+def timed(fn, repeats: int) -> float:
+    fn()
+    start = time.perf_counter()
+    for _ in range(repeats):
+        fn()
+    return (time.perf_counter() - start) / repeats
+
+
+def device_peaks(device: torch.device) -> dict[str, float]:
+    """Measured GFLOP/s of the building blocks the networks are made of."""
+    peaks: dict[str, float] = {}
+    for dtype in (torch.float32, torch.bfloat16):
+        name = "fp32" if dtype == torch.float32 else "bf16"
+        a = torch.randn(2048, 2048, device=device, dtype=dtype)
+        seconds = timed(lambda a=a: a @ a, 5)
+        peaks[f"matmul2048_{name}"] = 2 * 2048**3 / seconds / 1e9
+        for channels, res in ((512, 32), (256, 64)):
+            for fmt in ("nchw", "channels_last"):
+                memory = torch.channels_last if fmt == "channels_last" else torch.contiguous_format
+                x = torch.randn(16, channels, res, res, device=device, dtype=dtype)
+                x = x.contiguous(memory_format=memory).requires_grad_(True)
+                w = torch.randn(channels, channels, 3, 3, device=device, dtype=dtype)
+                w = w.contiguous(memory_format=memory).requires_grad_(True)
+
+                def step(x=x, w=w):
+                    F.conv2d(x, w, padding=1).sum().backward()
+
+                flops = 3 * 2 * 16 * channels * channels * 9 * res * res  # fwd + 2 bwd convs
+                peaks[f"conv3x3_{channels}@{res}_{fmt}_{name}"] = flops / timed(step, 2) / 1e9
+    return peaks
+
+
+def network_iteration(args: argparse.Namespace, device: torch.device) -> dict:
+    from stylegan_lit.models import Discriminator, Generator
+    from stylegan_lit.training import losses
+
+    torch.manual_seed(0)
+    net = dict(resolution=args.resolution, **CHANNELS[args.channels])
+    G, D = Generator(**net).to(device), Discriminator(**net).to(device)
+    G, D = G.to(memory_format=torch.channels_last), D.to(memory_format=torch.channels_last)
+    real = torch.randn(args.batch, 3, args.resolution, args.resolution, device=device)
+    real = real.contiguous(memory_format=torch.channels_last)
+
+    def iteration() -> None:
+        z = torch.randn(args.batch, G.z_dim, device=device)
+        with torch.no_grad():
+            fake = G(z)
+        losses.d_logistic_loss(D(real), D(fake)).backward()
+        losses.g_nonsaturating_loss(D(G(z))).backward()
+
+    with FlopCount() as counter:
+        iteration()
+    seconds = timed(iteration, args.steps)
+    return {"seconds": seconds, "flops": counter.total}
+
+
+def train_step_variant(args: argparse.Namespace, variant: str) -> None:
+    import lightning.pytorch as pl
+
+    from stylegan_lit.callbacks import ProgressiveGrowing
+    from stylegan_lit.cli import TRAINER_DEFAULTS
+    from stylegan_lit.data.datamodule import FaceDataModule
+    from stylegan_lit.models import Discriminator, Generator
+    from stylegan_lit.training import StyleGANModule
+
+    settings = dict(VARIANTS[variant])
+    precision = settings.pop("precision")
+    res = args.resolution
+    net = dict(resolution=res, **CHANNELS[args.channels])
+    torch.manual_seed(0)
+    module = StyleGANModule(Generator(**net), Discriminator(**net), **settings)
+    steps = args.steps + 1
+    growth = ProgressiveGrowing(
+        start_resolution=res, stable_kimg=1e6, fade_kimg=0,
+        total_kimg=steps * args.batch / 1000, batch_sizes={res: args.batch},
+    )  # fmt: skip
+
+    class Clock(pl.Callback):
+        def __init__(self) -> None:
+            self.ends: list[float] = []
+            self.flops = 0
+
+        def on_train_batch_start(self, trainer, pl_module, batch, batch_idx) -> None:
+            if batch_idx == 1:  # count the FLOPs of one (non-R1, if lazy) step
+                self.counter = FlopCount()
+                self.counter.__enter__()
+
+        def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
+            if batch_idx == 1:
+                self.counter.__exit__(None, None, None)
+                self.flops = self.counter.total
+            if torch.cuda.is_available():
+                torch.cuda.synchronize()
+            self.ends.append(time.perf_counter())
+
+    clock = Clock()
+    trainer = pl.Trainer(
+        **{**TRAINER_DEFAULTS, "logger": False, "enable_checkpointing": False},
+        accelerator=args.accelerator, devices=1, precision=precision,
+        callbacks=[growth, clock], enable_progress_bar=False, enable_model_summary=False,
+        default_root_dir="/tmp/train_step_bench",
+    )  # fmt: skip
+    data = FaceDataModule(resolution=res, num_images=max(256, steps * args.batch))
+    trainer.fit(module, datamodule=data)
+    # The first step includes warm-up; the FLOP-counted step is excluded from timing too.
+    durations = [b - a for a, b in zip(clock.ends[1:], clock.ends[2:], strict=False)]
+    per_step = sum(durations) / len(durations) if durations else float("nan")
+    if torch.cuda.is_available():
+        peak_mem = torch.cuda.max_memory_allocated() / 2**20
+    else:
+        peak_mem = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    emit({
+        "kind": "train_step", "variant": variant, "resolution": res, "channels": args.channels,
+        "batch": args.batch, "sec_per_step": round(per_step, 3),
+        "images_per_s": round(args.batch / per_step, 3),
+        "sec_per_kimg": round(1000 / args.batch * per_step, 1),
+        "flops_per_image_g": round(clock.flops / args.batch / 1e9, 2),
+        "achieved_gflops": round(clock.flops / per_step / 1e9, 1),
+        "peak_memory_mib": round(peak_mem), **VARIANTS[variant],
+    })  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--resolution", type=int, default=32)
+    parser.add_argument("--batch", type=int, default=16)
+    parser.add_argument("--channels", choices=sorted(CHANNELS), default="official")
+    parser.add_argument("--steps", type=int, default=2, help="timed steps per variant")
+    parser.add_argument("--accelerator", default="cpu")
+    parser.add_argument("--variants", nargs="*", default=list(VARIANTS))
+    parser.add_argument("--skip-peaks", action="store_true")
+    parser.add_argument("--variant", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.variant:
+        train_step_variant(args, args.variant)
+        return
+    device = torch.device("cuda" if args.accelerator == "gpu" else "cpu")
+    conv_peak = None
+    if not args.skip_peaks:
+        peaks = device_peaks(device)
+        for key, value in peaks.items():
+            emit({"kind": "peak", "op": key, "gflops": round(value, 1)})
+        conv_key = (
+            f"conv3x3_{512 if args.resolution <= 32 else 256}@{min(max(args.resolution, 32), 64)}"
+        )
+        conv_peak = peaks[f"{conv_key}_channels_last_fp32"]
+    result = network_iteration(args, device)
+    achieved = result["flops"] / result["seconds"] / 1e9
+    emit({
+        "kind": "network", "what": "D(real)+D(fake) then G step, fp32, channels_last, no R1",
+        "resolution": args.resolution, "channels": args.channels, "batch": args.batch,
+        "sec_per_iteration": round(result["seconds"], 3),
+        "tflop_per_iteration": round(result["flops"] / 1e12, 3),
+        "achieved_gflops": round(achieved, 1),
+        "fraction_of_conv_peak": None if conv_peak is None else round(achieved / conv_peak, 3),
+    })  # fmt: skip
+    for variant in args.variants:
+        command = [sys.executable, __file__, *sys.argv[1:], "--variant", variant]
+        out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+        for line in out.splitlines():
+            if line.startswith("{"):
+                print(line, flush=True)
+
+
+if __name__ == "__main__":
+    main()
