@@ -140,8 +140,8 @@ class ProgressiveSchedule:
         """First image of ``level`` (the start of its fade-in; 0 for level 0)."""
         if level == 0:
             return 0
-        return min(level * (self.stable_images + self.fade_images) - self.fade_images,
-                   self.total_images)  # fmt: skip
+        start = level * (self.stable_images + self.fade_images) - self.fade_images
+        return min(start, self.total_images)
 
     def level_stop(self, level: int) -> int:
         """First image after ``level``."""
