@@ -1,5 +1,5 @@
-"""The ``stylegan-lit`` command: LightningCLI's fit/validate/test/predict, plus ``prepare``
-and ``eval``.
+"""The ``stylegan-lit`` command: LightningCLI's fit/validate/test/predict, plus ``prepare``,
+``eval`` and ``generate``.
 
 Lightning 2.6 ships no ``lightning fit`` command; ``stylegan-lit fit --config X.yaml`` is its
 LightningCLI equivalent, with ``--print_config`` and command-line overrides.
@@ -32,6 +32,7 @@ TRAINER_DEFAULTS: dict[str, Any] = {
 EXTRA_COMMANDS: dict[str, str] = {
     "prepare": "stylegan_lit.data.prepare:main",  # dataset -> multi-resolution cache
     "eval": "stylegan_lit.metrics.evaluate:main",  # FID50k/KID/SWD of a checkpoint
+    "generate": "stylegan_lit.generate.cli:main",  # images, figures, editing from a checkpoint
 }
 """Subcommands beside LightningCLI's fit/validate/test/predict."""
 

@@ -122,7 +122,8 @@ class ProgressiveGrowing(pl.Callback):
             resolution=phase.resolution,
             batch_size=per_rank,
             start_image=self.stream_start,
-            stop_image=phase.level_stop,
+            # Full batches can overshoot the last level's end: then the stream is empty.
+            stop_image=max(phase.level_stop, self.stream_start),
         )
         _as_stylegan(pl_module).set_progress(phase.resolution, phase.alpha)
 

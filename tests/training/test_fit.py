@@ -182,3 +182,10 @@ def test_microbatches_accumulate_to_the_same_gradients(tmp_path, monkeypatch):
         scale = torch.stack([one_pass[k].norm() for k in keys]).norm()
         for key in keys:
             assert (chunked[key] - one_pass[key]).norm() <= 1e-5 * scale, key
+
+
+def test_total_not_a_multiple_of_the_batch_ends_cleanly(tmp_path):
+    # 0.100 kimg at batch 8: the last batch overshoots to 104 images; training still ends.
+    module = tiny_module()
+    tiny_trainer(tmp_path, [tiny_growth(total_kimg=0.1)]).fit(module, datamodule=tiny_data())
+    assert int(module.images_seen) == 104

@@ -1,0 +1,110 @@
+"""Generation and control with a trained StyleGAN: samples, the paper's figures, editing.
+
+Everything takes a :class:`~stylegan_lit.models.Generator` (for a checkpoint, use
+:func:`stylegan_lit.checkpoints.load_generator` and pass its ``resolution`` and ``alpha``)
+and returns float CPU tensors in [-1, 1]; :mod:`.images` and :mod:`.animation` write files.
+The ``stylegan-lit generate`` command (:mod:`.cli`) is a thin layer over this API.
+"""
+
+from stylegan_lit.generate import figures
+from stylegan_lit.generate.animation import find_ffmpeg, save_gif, save_mp4
+from stylegan_lit.generate.attribute_classifier import (
+    BINARY_ATTRIBUTES,
+    AttributeClassifier,
+    attribute_labels,
+    train_attribute_classifier,
+)
+from stylegan_lit.generate.editing import (
+    AttributeDirection,
+    EditOutcome,
+    LabelledSamples,
+    edit_images,
+    edit_outcome,
+    edit_ws,
+    find_direction,
+    fit_direction,
+    label_samples,
+    labels_from_scores,
+)
+from stylegan_lit.generate.figures import RenderOptions
+from stylegan_lit.generate.images import (
+    grid_image,
+    grid_pixels,
+    save_grid,
+    save_image,
+    save_images,
+    seed_names,
+    to_uint8,
+)
+from stylegan_lit.generate.interpolation import (
+    frames_of,
+    interpolate,
+    interpolation_ws,
+    lerp,
+    slerp,
+)
+from stylegan_lit.generate.mixing import (
+    MixingFigure,
+    StyleRange,
+    assign_ranges,
+    copy_layers,
+    style_mixing,
+    style_range,
+    style_ranges,
+)
+from stylegan_lit.generate.sampling import map_latents, map_seeds, sample_images, synthesize
+from stylegan_lit.generate.seeds import SeedError, parse_seeds, z_from_seeds
+from stylegan_lit.generate.truncation import PAPER_PSIS, truncation_sweep
+from stylegan_lit.generate.variation import StochasticVariation, stochastic_variation
+
+__all__ = [
+    "BINARY_ATTRIBUTES",
+    "PAPER_PSIS",
+    "AttributeClassifier",
+    "AttributeDirection",
+    "EditOutcome",
+    "LabelledSamples",
+    "MixingFigure",
+    "RenderOptions",
+    "SeedError",
+    "StochasticVariation",
+    "StyleRange",
+    "assign_ranges",
+    "attribute_labels",
+    "copy_layers",
+    "edit_images",
+    "edit_outcome",
+    "edit_ws",
+    "figures",
+    "find_direction",
+    "find_ffmpeg",
+    "fit_direction",
+    "frames_of",
+    "grid_image",
+    "grid_pixels",
+    "interpolate",
+    "interpolation_ws",
+    "label_samples",
+    "labels_from_scores",
+    "lerp",
+    "map_latents",
+    "map_seeds",
+    "parse_seeds",
+    "sample_images",
+    "save_gif",
+    "save_grid",
+    "save_image",
+    "save_images",
+    "save_mp4",
+    "seed_names",
+    "slerp",
+    "stochastic_variation",
+    "style_mixing",
+    "style_range",
+    "style_ranges",
+    "synthesize",
+    "to_uint8",
+    "train_attribute_classifier",
+    "truncation_sweep",
+    "z_from_seeds",
+]

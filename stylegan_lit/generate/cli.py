@@ -1,0 +1,293 @@
+"""``stylegan-lit generate``: images and the paper's figures from a checkpoint.
+
+Examples::
+
+    stylegan-lit generate runs/demo/checkpoints/last.ckpt --seeds 0-7,12 --grid
+    stylegan-lit generate last.ckpt --count 64 --truncation-psi 1 --outdir samples
+    stylegan-lit generate last.ckpt --figure mixing --row-seeds 0-4 --col-seeds 5-10
+    stylegan-lit generate last.ckpt --figure variation --seeds 0-3 --num-draws 16
+    stylegan-lit generate last.ckpt --figure truncation --seeds 0-5 --psis 1,0.7,0,-0.7
+    stylegan-lit generate last.ckpt --figure interpolation --seeds 0-4 --steps 12 --loop
+    stylegan-lit generate last.ckpt --figure edit --attribute hat --seeds 0-7 --strengths=-3,0,3
+
+Every problem (a missing, foreign or mismatched checkpoint, bad seeds, a resolution the
+model was not trained to) ends with one ``error:`` line and a nonzero exit status.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import torch
+
+from stylegan_lit.checkpoints import CheckpointError, LoadedGenerator, load_generator
+from stylegan_lit.generate import figures
+from stylegan_lit.generate.animation import find_ffmpeg
+from stylegan_lit.generate.editing import AttributeDirection
+from stylegan_lit.generate.figures import RenderOptions
+from stylegan_lit.generate.mixing import style_range
+from stylegan_lit.generate.seeds import SeedError, parse_seeds
+from stylegan_lit.models import Generator
+from stylegan_lit.nn import NOISE_MODES
+
+PROG = "stylegan-lit generate"
+FIGURES = ("images", "mixing", "variation", "truncation", "interpolation", "edit")
+
+
+class UsageError(Exception):
+    """A bad command line (reported in one line, exit status 2)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(message)
+
+
+def _seeds(text: str) -> list[int]:
+    try:
+        return parse_seeds(text)
+    except SeedError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _floats(text: str) -> list[float]:
+    try:
+        values = [float(part) for part in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected numbers separated by commas, got {text!r}"
+        ) from None
+    return values
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (exposed for documentation and tests)."""
+    parser = _Parser(
+        prog=PROG,
+        description="Images and figures (style mixing, stochastic variation, truncation, "
+        "interpolation, attribute editing) from a stylegan_lit checkpoint's EMA generator.",
+    )
+    parser.add_argument("checkpoint", type=Path, help="a .ckpt written by `stylegan-lit fit`")
+    parser.add_argument("--figure", choices=FIGURES, default="images", help="what to make")
+    parser.add_argument("--outdir", type=Path, default=Path("generated"), help="output folder")
+    which = parser.add_mutually_exclusive_group()
+    which.add_argument("--seeds", type=_seeds, help="seed list, e.g. 0-7,12 (default 0-7)")
+    which.add_argument("--count", type=_positive_int, help="seeds 0 .. COUNT-1")
+
+    render = parser.add_argument_group("rendering")
+    render.add_argument("--truncation-psi", type=float, default=0.7, help="default 0.7")
+    render.add_argument(
+        "--truncation-cutoff",
+        type=int,
+        default=8,
+        help="truncate only the first N style layers (default 8, as officially; "
+        "0 or less: all layers)",
+    )
+    render.add_argument(
+        "--noise-mode",
+        choices=NOISE_MODES,
+        help="const (default; random for --figure variation) or none",
+    )
+    render.add_argument(
+        "--resolution", type=int, help="output size (default: the resolution trained to)"
+    )
+    render.add_argument("--batch-size", type=_positive_int, default=16)
+    render.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1, ...")
+    render.add_argument("--raw", action="store_true", help="use G instead of its EMA (G_ema)")
+    render.add_argument("--zoom", type=_positive_int, default=1, help="enlarge output files")
+    render.add_argument("--grid", action="store_true", help="images: also write grid.png")
+
+    mixing = parser.add_argument_group("--figure mixing")
+    mixing.add_argument("--row-seeds", type=_seeds, default=[0, 1, 2, 3, 4, 5])
+    mixing.add_argument("--col-seeds", type=_seeds, default=[6, 7, 8, 9, 10])
+
+    variation = parser.add_argument_group("--figure variation")
+    variation.add_argument("--num-draws", type=_positive_int, default=8)
+    variation.add_argument("--noise-seed", type=int, default=0)
+
+    truncation = parser.add_argument_group("--figure truncation")
+    truncation.add_argument(
+        "--psis",
+        type=_floats,
+        default=list(figures.PAPER_PSIS),
+        help="default 1,0.7,0.5,0,-0.5,-1 (a list starting with '-' needs '=': --psis=-1,0,1)",
+    )
+
+    interp = parser.add_argument_group("--figure interpolation")
+    interp.add_argument("--steps", type=_positive_int, default=8, help="frames per segment")
+    interp.add_argument("--space", choices=("z", "w", "both"), default="both")
+    interp.add_argument("--loop", action="store_true", help="return to the first seed")
+    interp.add_argument("--fps", type=float, default=12.0)
+
+    edit = parser.add_argument_group("--figure edit (synthetic faces)")
+    edit.add_argument("--attribute", default="hat", help="e.g. hat, sunglasses, glasses")
+    edit.add_argument(
+        "--strengths",
+        type=_floats,
+        default=[-3.0, -1.5, 0.0, 1.5, 3.0],
+        help="in standard deviations of the samples along the direction; write "
+        "--strengths=-3,0,3 (with '=') when the list starts with '-'",
+    )
+    edit.add_argument("--direction", type=Path, help="a saved direction (skips fitting)")
+    edit.add_argument("--num-samples", type=_positive_int, default=2000)
+    edit.add_argument("--classifier-steps", type=_positive_int, default=400)
+    edit.add_argument(
+        "--extremes",
+        type=float,
+        default=0.25,
+        help="fit on this fraction of samples at each end of the classifier's ranking "
+        "(default 0.25); 0: all samples, labelled at P > 0.5",
+    )
+    edit.add_argument(
+        "--edit-layers", default="all", help="all, or a style range: coarse, middle, fine"
+    )
+    return parser
+
+
+def _render_options(args: argparse.Namespace, loaded: LoadedGenerator) -> RenderOptions:
+    """Rendering options from the arguments and the checkpoint, validated."""
+    resolution = loaded.resolution if args.resolution is None else args.resolution
+    if resolution < 4 or resolution & (resolution - 1):
+        raise UsageError(f"--resolution must be a power of two >= 4, got {resolution}")
+    if resolution > loaded.resolution:
+        raise UsageError(
+            f"--resolution {resolution} is above the {loaded.resolution} px this checkpoint "
+            "was trained to"
+        )
+    device = args.device
+    if device == "auto":
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    try:
+        device = torch.device(device)
+    except RuntimeError as error:
+        raise UsageError(f"--device {args.device!r}: {error}") from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise UsageError(f"--device {args.device}: CUDA is not available")
+    default_noise = "random" if args.figure == "variation" else "const"
+    return RenderOptions(
+        resolution=resolution,
+        alpha=loaded.alpha if resolution == loaded.resolution else 1.0,
+        noise_mode=args.noise_mode or default_noise,
+        truncation_psi=args.truncation_psi,
+        truncation_cutoff=args.truncation_cutoff if args.truncation_cutoff > 0 else None,
+        batch_size=args.batch_size,
+        device=device,
+        zoom=args.zoom,
+    )
+
+
+def _seed_list(args: argparse.Namespace) -> list[int]:
+    if args.count is not None:
+        return list(range(args.count))
+    return args.seeds if args.seeds is not None else list(range(8))
+
+
+def _edit_layers(args: argparse.Namespace, options: RenderOptions, G: Generator) -> range | None:
+    if args.edit_layers == "all":
+        return None
+    try:
+        return style_range(options.resolution or G.resolution, args.edit_layers).layers
+    except KeyError as error:
+        raise UsageError(f"--edit-layers: {error.args[0]}") from None
+
+
+def _run(args: argparse.Namespace, G: Generator, options: RenderOptions) -> list[Path]:
+    """Render the requested figure; return the files written."""
+    seeds, outdir = _seed_list(args), args.outdir
+    if args.figure == "images":
+        return figures.write_images(G, seeds, outdir, options, grid=args.grid)
+    if args.figure == "mixing":
+        return figures.write_mixing(G, args.row_seeds, args.col_seeds, outdir, options)
+    if args.figure == "variation":
+        return figures.write_variation(
+            G, seeds, outdir, options, num_draws=args.num_draws, noise_seed=args.noise_seed
+        )
+    if args.figure == "truncation":
+        return figures.write_truncation(G, seeds, outdir, options, psis=args.psis)
+    if args.figure == "interpolation":
+        if len(seeds) < 2:
+            raise UsageError("an interpolation needs at least two seeds")
+        spaces = ("z", "w") if args.space == "both" else (args.space,)
+        if find_ffmpeg() is None:
+            print(f"{PROG}: no ffmpeg found, MP4 skipped (GIF written)", file=sys.stderr)
+        return figures.write_interpolation(
+            G,
+            seeds,
+            outdir,
+            options,
+            steps=args.steps,
+            spaces=spaces,
+            loop=args.loop,
+            fps=args.fps,
+        )
+    if args.direction is not None and not args.direction.is_file():
+        raise UsageError(f"--direction {args.direction} does not exist")
+    direction = AttributeDirection.load(args.direction) if args.direction else None
+    paths, direction = figures.write_edit(
+        G,
+        seeds,
+        outdir,
+        options,
+        attribute=args.attribute,
+        strengths=args.strengths,
+        direction=direction,
+        layers=_edit_layers(args, options, G),
+        num_samples=args.num_samples,
+        classifier_steps=args.classifier_steps,
+        extremes=args.extremes if args.extremes > 0 else None,
+    )
+    print(
+        f"{PROG}: {args.attribute} direction: boundary accuracy {direction.accuracy:.3f}, "
+        f"scale {direction.scale:.4g}",
+        file=sys.stderr,
+    )
+    return paths
+
+
+def _one_line(error: Exception) -> str:
+    """The error's message on one line, without torch's advice to unpickle unsafely."""
+    message = str(error.args[0] if isinstance(error, KeyError) and error.args else error)
+    message = message.strip().splitlines()[0] if message.strip() else type(error).__name__
+    head, found, _ = message.partition(": Weights only load failed")
+    if found:
+        message = f"{head}: not a plain tensor file (corrupt, or it holds pickled objects)"
+    return message
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``stylegan-lit generate``; returns the exit status."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+        if args.figure == "interpolation" and args.steps < 2:
+            raise UsageError("--steps must be at least 2 for an interpolation")
+        if args.figure == "variation" and args.num_draws < 2:
+            raise UsageError("--num-draws must be at least 2 to show variation")
+        if not 0 <= args.extremes <= 0.5:
+            raise UsageError(f"--extremes must be between 0 and 0.5, got {args.extremes}")
+        loaded = load_generator(args.checkpoint, ema=not args.raw)
+        options = _render_options(args, loaded)
+        for path in _run(args, loaded.generator, options):
+            print(path)
+    except SystemExit as exit_:  # --help
+        return int(exit_.code or 0)
+    except UsageError as error:
+        print(f"{PROG}: error: {error} (see --help)", file=sys.stderr)
+        return 2
+    except (CheckpointError, FileNotFoundError, SeedError, ValueError, KeyError) as error:
+        print(f"{PROG}: error: {_one_line(error)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
