@@ -326,16 +326,15 @@ def edit_images(
         G, seeds, truncation_psi=truncation_psi, truncation_cutoff=truncation_cutoff, device=device
     )
     edited = torch.stack([edit_ws(ws, direction, s, layers) for s in strengths], dim=1)
-    images = synthesize(
+    return synthesize(
         G,
-        edited.flatten(0, 1),
+        edited,
         resolution=resolution,
         alpha=alpha,
         noise_mode=noise_mode,
         batch_size=batch_size,
         device=device,
     )
-    return images.unflatten(0, (len(seeds), len(strengths)))
 
 
 @dataclass

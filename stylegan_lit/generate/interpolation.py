@@ -116,16 +116,15 @@ def interpolate(
         truncation_cutoff=truncation_cutoff,
         device=device,
     )
-    images = synthesize(
+    return synthesize(
         G,
-        ws.flatten(0, 1),
+        ws,
         resolution=resolution,
         alpha=alpha,
         noise_mode=noise_mode,
         batch_size=batch_size,
         device=device,
     )
-    return images.unflatten(0, ws.shape[:2])
 
 
 def frames_of(segments: Tensor, loop: bool = False) -> Tensor:

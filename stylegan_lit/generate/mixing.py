@@ -155,11 +155,11 @@ def style_mixing(
         ]
     )  # [R, K, num_ws, w_dim]
     sources = synthesize(G, torch.cat([row_ws, col_ws]), **options)
-    mixed = synthesize(G, mixed_ws.flatten(0, 1), **options)
+    mixed = synthesize(G, mixed_ws, **options)
     return MixingFigure(
         row_images=sources[: len(row_seeds)],
         col_images=sources[len(row_seeds) :],
-        mixed=mixed.unflatten(0, (len(row_seeds), len(col_seeds))),
+        mixed=mixed,
         layers=per_row,
     )
 

@@ -120,7 +120,10 @@ def synthesize(
     device: str | torch.device | None = None,
     noise_seed: int | None = 0,
 ) -> Tensor:
-    """Render ws [N, num_ws, w_dim] to images [N, C, R, R] (CPU, float32, range [-1, 1]).
+    """Render ws [..., num_ws, w_dim] to images [..., C, R, R] (CPU, float32, range [-1, 1]).
+
+    Leading dimensions are kept, so a grid of latents [S, K, num_ws, w_dim] renders to a grid
+    of images [S, K, C, R, R] in batches of ``batch_size``.
 
     Args:
         G: The generator (moved to ``device`` if one is given).
@@ -138,16 +141,17 @@ def synthesize(
     resolution = check_render_args(G, resolution, noise_mode, batch_size)
     device = resolve_device(device, G)
     G.to(device)
+    leading = ws.shape[:-2]
     images = []
     with seeded_rng(noise_seed, device):
-        for chunk in ws.split(batch_size):
+        for chunk in ws.flatten(0, -3).split(batch_size):
             out = G.synthesis(
                 chunk.to(device), resolution=resolution, alpha=alpha, noise_mode=noise_mode
             )
             images.append(out.float().cpu())
     if not images:
-        return torch.empty(0, G.img_channels, resolution, resolution)
-    return torch.cat(images)
+        return torch.empty(*leading, G.img_channels, resolution, resolution)
+    return torch.cat(images).unflatten(0, leading)
 
 
 @torch.no_grad()

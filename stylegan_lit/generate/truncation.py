@@ -49,13 +49,12 @@ def truncation_sweep(
     truncated = torch.stack(
         [truncate(ws, w_avg, psi, truncation_cutoff) for psi in psis], dim=1
     )  # [S, P, num_ws, w_dim]
-    images = synthesize(
+    return synthesize(
         G,
-        truncated.flatten(0, 1),
+        truncated,
         resolution=resolution,
         alpha=alpha,
         noise_mode=noise_mode,
         batch_size=batch_size,
         device=device,
     )
-    return images.unflatten(0, (len(seeds), len(psis)))
