@@ -33,18 +33,23 @@ class NoiseInjection(nn.Module):
         self.strength = nn.Parameter(torch.zeros(channels))
         self.register_buffer("noise_const", torch.randn(1, 1, resolution, resolution))
 
-    def forward(self, x: Tensor, noise_mode: NoiseMode = "random") -> Tensor:
-        """Add noise to ``x`` [N, C, H, W]."""
+    def sample(self, x: Tensor, noise_mode: NoiseMode = "random") -> Tensor | None:
+        """The noise image for ``x`` [N, C, H, W]: [N, 1, H, W], [1, 1, H, W] or ``None``."""
         if noise_mode == "none":
-            return x
+            return None
         if noise_mode == "random":
-            noise = torch.randn(
+            return torch.randn(
                 x.shape[0], 1, x.shape[2], x.shape[3], device=x.device, dtype=x.dtype
             )
-        elif noise_mode == "const":
-            noise = self.noise_const.to(x.dtype)
-        else:
-            raise ValueError(f"noise_mode must be one of {NOISE_MODES}, got {noise_mode!r}")
+        if noise_mode == "const":
+            return self.noise_const.to(x.dtype)
+        raise ValueError(f"noise_mode must be one of {NOISE_MODES}, got {noise_mode!r}")
+
+    def forward(self, x: Tensor, noise_mode: NoiseMode = "random") -> Tensor:
+        """Add noise to ``x`` [N, C, H, W]."""
+        noise = self.sample(x, noise_mode)
+        if noise is None:
+            return x
         return torch.addcmul(x, noise, self.strength.to(x.dtype)[None, :, None, None])
 
     def extra_repr(self) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -13,7 +12,9 @@ from torch import Tensor
 
 from stylegan_lit.models import Discriminator, Generator, mix_styles
 from stylegan_lit.models.resolution import num_ws_for
+from stylegan_lit.nn import set_fused_ops
 from stylegan_lit.training import losses
+from stylegan_lit.training.compile import CompiledOrEager
 from stylegan_lit.training.ema import ema_beta, update_ema
 from stylegan_lit.training.gradient_sync import sync_gradients
 
@@ -59,6 +60,14 @@ class StyleGANModule(pl.LightningModule):
             split and its gradients accumulated (for levels whose batch does not fit memory).
         channels_last: Keep G, D and images in the NHWC memory format, which oneDNN and
             cuDNN convolutions run faster (measure with ``benchmarks/train_step.py``).
+        fused_resampling: Run each up/downsampling conv as one stride-2 conv (the official
+            ``fused_scale``): the same function with 4/9 of the multiply-adds.
+        fused_epilogue: Noise + bias + leaky ReLU as one autograd node, and AdaIN as one
+            statistics pass and one output pass: the same function in fewer memory passes.
+        compile: ``torch.compile`` G's synthesis network and D (falls back to eager with a
+            warning where compilation fails). The R1/gradient-penalty pass runs D eagerly,
+            since compiled graphs do not support double backward. Compilation costs minutes
+            at every new resolution, so it pays off on long runs.
     """
 
     def __init__(
@@ -79,7 +88,10 @@ class StyleGANModule(pl.LightningModule):
         seed: int = 0,
         reuse_fakes: bool = True,
         max_microbatch: int | None = None,
-        channels_last: bool = False,
+        channels_last: bool = True,
+        fused_resampling: bool = True,
+        fused_epilogue: bool = True,
+        compile: bool = False,
     ) -> None:
         super().__init__()
         if loss not in ("logistic", "wgan-gp"):
@@ -108,11 +120,19 @@ class StyleGANModule(pl.LightningModule):
         self.register_buffer("nonfinite_skips", torch.zeros((), dtype=torch.int64))
         self._consecutive_nonfinite = 0
         self._d_steps = 0
+        self._synthesize = CompiledOrEager(generator.synthesis.forward, "G", enabled=False)
+        self._discriminate = CompiledOrEager(discriminator.forward, "D", enabled=False)
 
     # ------------------------------------------------------------------ configuration
     def setup(self, stage: str) -> None:
-        if self.hparams.channels_last:
+        hp = self.hparams
+        for network in (self.generator, self.generator_ema, self.discriminator):
+            set_fused_ops(network, resampling=hp.fused_resampling, epilogue=hp.fused_epilogue)
+        if hp.channels_last:
             self.to(memory_format=torch.channels_last)
+        if hp.compile and not self._synthesize.is_compiled:
+            self._synthesize = CompiledOrEager(self.generator.synthesis.forward, "G synthesis")
+            self._discriminate = CompiledOrEager(self.discriminator.forward, "D")
 
     def configure_optimizers(self) -> list[torch.optim.Optimizer]:
         hp = self.hparams
@@ -186,7 +206,10 @@ class StyleGANModule(pl.LightningModule):
 
     def training_step(self, batch: Tensor | list | tuple, batch_idx: int) -> None:
         real = batch[0] if isinstance(batch, list | tuple) else batch
-        resolution, alpha = int(self.resolution), float(self.alpha)
+        resolution = int(self.resolution)
+        # During a fade-in alpha goes to the networks as a tensor: a compiled graph then
+        # serves every alpha, instead of recompiling for each new float.
+        alpha: float | Tensor = 1.0 if float(self.alpha) >= 1.0 else self.alpha
         if real.shape[-1] != resolution:
             raise ValueError(
                 f"batch resolution {real.shape[-1]} != training resolution {resolution}; "
@@ -219,7 +242,7 @@ class StyleGANModule(pl.LightningModule):
             _requires_grad(self.discriminator, False)
             with torch.set_grad_enabled(reuse):
                 ws = self._map(draw, part)
-                fake = self.generator.synthesis(ws, resolution=resolution, alpha=alpha)
+                fake = self._synthesize(ws, resolution=resolution, alpha=alpha)
             if reuse:
                 kept = (ws, fake)
             _requires_grad(self.discriminator, True)
@@ -239,8 +262,8 @@ class StyleGANModule(pl.LightningModule):
                 ws, fake = kept
             else:
                 ws = self._map(g_draw, part)
-                fake = self.generator.synthesis(ws, resolution=resolution, alpha=alpha)
-            fake_logits = self.discriminator(fake, alpha=alpha)
+                fake = self._synthesize(ws, resolution=resolution, alpha=alpha)
+            fake_logits = self._discriminate(fake, alpha=alpha)
             if hp.loss == "logistic":
                 g_loss = losses.g_nonsaturating_loss(fake_logits)
             else:
@@ -266,28 +289,33 @@ class StyleGANModule(pl.LightningModule):
         self.images_seen += global_batch
         self._d_steps += 1
         self._log_step(
-            resolution, alpha, {**d_logs, **g_logs, "grad_norm/d": d_norm, "grad_norm/g": g_norm}
+            resolution, {**d_logs, **g_logs, "grad_norm/d": d_norm, "grad_norm/g": g_norm}
         )
 
-    def _log_step(self, resolution: int, alpha: float, values: dict[str, Tensor]) -> None:
+    def _log_step(self, resolution: int, values: dict[str, Tensor]) -> None:
         # Losses are averaged over ranks (one small all-reduce); progress is the same on all.
         self.log_dict(values, on_step=True, sync_dist=self._world_size() > 1)
         self.log("progress/kimg", self.kimg, prog_bar=True, on_step=True)
         self.log("progress/resolution", float(resolution), prog_bar=True, on_step=True)
-        self.log("progress/alpha", alpha, prog_bar=True, on_step=True)
+        self.log("progress/alpha", self.alpha, prog_bar=True, on_step=True)
         self.log("progress/nonfinite_skips", float(self.nonfinite_skips), on_step=True)
 
     def _discriminator_loss(
-        self, real: Tensor, fake: Tensor, alpha: float, regularize: bool
+        self, real: Tensor, fake: Tensor, alpha: float | Tensor, regularize: bool
     ) -> tuple[Tensor, dict[str, Tensor]]:
         hp = self.hparams
-        D = self.discriminator
+        D = self._discriminate
+        # Penalties differentiate D's input gradient (double backward): eager D for those.
+        D_eager = self.discriminator
         logs: dict[str, Tensor] = {}
         if hp.loss == "logistic":
             real = real.detach().requires_grad_(regularize)
             # R1 differentiates D's gradient: under bf16/fp16 autocast that pass runs in fp32.
-            with _full_precision(real.device) if regularize else nullcontext():
-                real_logits = D(real.float() if regularize else real, alpha=alpha)
+            if regularize:
+                with _full_precision(real.device):
+                    real_logits = D_eager(real.float(), alpha=alpha)
+            else:
+                real_logits = D(real, alpha=alpha)
             fake_logits = D(fake, alpha=alpha)
             loss = losses.d_logistic_loss(real_logits.float(), fake_logits.float())
             if regularize:
@@ -301,7 +329,7 @@ class StyleGANModule(pl.LightningModule):
             loss = losses.d_wgan_loss(real_logits, fake_logits, hp.wgan_drift)
             with _full_precision(real.device):
                 gp = losses.gradient_penalty(
-                    lambda x: D(x, alpha=alpha), real.float(), fake.float()
+                    lambda x: D_eager(x, alpha=alpha), real.float(), fake.float()
                 )
             loss = loss + hp.gp_lambda * gp
             logs["loss/gp"] = gp.detach()
