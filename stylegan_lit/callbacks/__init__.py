@@ -1,7 +1,20 @@
-"""Lightning callbacks: progressive growing, sample grids and metrics."""
+"""Lightning callbacks: progressive growing, sample grids, metrics, throughput, W&B artifacts."""
 
+from stylegan_lit.callbacks.artifacts import CheckpointArtifact
 from stylegan_lit.callbacks.metrics import MetricsCallback
 from stylegan_lit.callbacks.progressive import ProgressiveGrowing
-from stylegan_lit.callbacks.samples import SampleGrids, images_to_grid
+from stylegan_lit.callbacks.samples import SampleGrids, images_to_grid, style_mixing_grid
+from stylegan_lit.callbacks.steps import logging_step
+from stylegan_lit.callbacks.throughput import Throughput, ThroughputMeter
 
-__all__ = ["MetricsCallback", "ProgressiveGrowing", "SampleGrids", "images_to_grid"]
+__all__ = [
+    "CheckpointArtifact",
+    "MetricsCallback",
+    "ProgressiveGrowing",
+    "SampleGrids",
+    "Throughput",
+    "ThroughputMeter",
+    "images_to_grid",
+    "logging_step",
+    "style_mixing_grid",
+]

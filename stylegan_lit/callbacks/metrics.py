@@ -10,6 +10,7 @@ import torch
 from lightning.pytorch.utilities import rank_zero_warn
 from torch import Tensor
 
+from stylegan_lit.callbacks.steps import logging_step
 from stylegan_lit.metrics.fid import (
     InceptionFeatureExtractor,
     InceptionWeightsError,
@@ -54,7 +55,8 @@ class LightningCollective:
 class MetricsCallback(pl.Callback):
     """Every ``every_kimg``, measure G_ema (no truncation) against real images; log the result.
 
-    Logged, against the trainer step, to every logger (W&B, TensorBoard, CSV):
+    Logged to every logger (W&B, TensorBoard, CSV) at the step of the module's losses
+    (:func:`~stylegan_lit.callbacks.steps.logging_step`):
     ``metrics/fid``, ``metrics/kid``, ``metrics/kid_std``, ``metrics/swd`` (the SWD level
     average), ``metrics/swd_<res>`` per pyramid level, and ``metrics/kimg`` as the x-axis
     users care about. The values also enter ``trainer.callback_metrics`` (so a
@@ -250,7 +252,7 @@ class MetricsCallback(pl.Callback):
         trainer.callback_metrics.update({k: torch.tensor(v) for k, v in logged.items()})
         if trainer.is_global_zero:
             for logger in trainer.loggers:
-                logger.log_metrics(logged, step=trainer.global_step)
+                logger.log_metrics(logged, step=logging_step(trainer))
         return result
 
     def _load_inception(self, collective: LightningCollective) -> InceptionFeatureExtractor | None:

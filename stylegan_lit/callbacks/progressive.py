@@ -166,6 +166,11 @@ class ProgressiveGrowing(pl.Callback):
 
     def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         self.stream_start = int(_as_stylegan(pl_module).images_seen)
+        assert self.schedule is not None
+        if self.stream_start >= self.schedule.total_images:
+            # Training is over: keep the resolution and alpha that were trained last, so the
+            # final grids, metrics and checkpoint describe the trained layers.
+            return
         self._configure_stream(trainer, pl_module)
 
 

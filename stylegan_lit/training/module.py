@@ -32,7 +32,7 @@ class StyleGANModule(pl.LightningModule):
     growing is driven from outside by :class:`stylegan_lit.callbacks.ProgressiveGrowing`,
     which sets ``resolution`` and ``alpha``; without it the module trains at G's full
     resolution. Counters that must survive a restart (images seen, resolution, alpha, skipped
-    steps) are buffers, so they travel with the weights.
+    steps) are CPU tensors saved in ``state_dict``, so they travel with the weights.
 
     Randomness of a step (latents, style mixing, noise) is drawn after seeding torch from
     ``(seed, images_seen, rank)``: the run is a pure function of the image count, so a resumed
@@ -114,10 +114,15 @@ class StyleGANModule(pl.LightningModule):
         self.generator = generator
         self.discriminator = discriminator
         self.generator_ema = copy.deepcopy(generator).eval().requires_grad_(False)
-        self.register_buffer("images_seen", torch.zeros((), dtype=torch.int64))
-        self.register_buffer("resolution", torch.tensor(generator.resolution, dtype=torch.int64))
-        self.register_buffer("alpha", torch.ones((), dtype=torch.float32))
-        self.register_buffer("nonfinite_skips", torch.zeros((), dtype=torch.int64))
+        # Progress counters live on the CPU whatever the device: reading them (every step and
+        # in the callbacks) then never waits for the GPU. They are not buffers (so neither
+        # ``.to()`` nor DDP's buffer broadcasts touch them) but travel in ``state_dict``.
+        self.images_seen = torch.zeros((), dtype=torch.int64)
+        self.resolution = torch.tensor(generator.resolution, dtype=torch.int64)
+        self.alpha = torch.ones((), dtype=torch.float32)
+        self.nonfinite_skips = torch.zeros((), dtype=torch.int64)
+        self.register_state_dict_post_hook(_save_counters)
+        self.register_load_state_dict_pre_hook(_load_counters)
         self._consecutive_nonfinite = 0
         self._d_steps = 0
         self._synthesize = CompiledOrEager(generator.synthesis.forward, "G", enabled=False)
@@ -207,9 +212,13 @@ class StyleGANModule(pl.LightningModule):
     def training_step(self, batch: Tensor | list | tuple, batch_idx: int) -> None:
         real = batch[0] if isinstance(batch, list | tuple) else batch
         resolution = int(self.resolution)
-        # During a fade-in alpha goes to the networks as a tensor: a compiled graph then
-        # serves every alpha, instead of recompiling for each new float.
-        alpha: float | Tensor = 1.0 if float(self.alpha) >= 1.0 else self.alpha
+        # During a fade-in alpha goes to the networks as a device tensor: a compiled graph
+        # then serves every alpha instead of recompiling for each new float, and filling it
+        # from the host is a kernel argument, not a wait for the GPU.
+        alpha_value = float(self.alpha)
+        alpha: float | Tensor = (
+            1.0 if alpha_value >= 1.0 else torch.full((), alpha_value, device=self.device)
+        )
         if real.shape[-1] != resolution:
             raise ValueError(
                 f"batch resolution {real.shape[-1]} != training resolution {resolution}; "
@@ -297,7 +306,7 @@ class StyleGANModule(pl.LightningModule):
         self.log_dict(values, on_step=True, sync_dist=self._world_size() > 1)
         self.log("progress/kimg", self.kimg, prog_bar=True, on_step=True)
         self.log("progress/resolution", float(resolution), prog_bar=True, on_step=True)
-        self.log("progress/alpha", self.alpha, prog_bar=True, on_step=True)
+        self.log("progress/alpha", float(self.alpha), prog_bar=True, on_step=True)
         self.log("progress/nonfinite_skips", float(self.nonfinite_skips), on_step=True)
 
     def _discriminator_loss(
@@ -411,6 +420,26 @@ class LatentDraw:
     z: Tensor
     z_mix: Tensor | None
     crossover: int | None
+
+
+PROGRESS_COUNTERS = ("images_seen", "resolution", "alpha", "nonfinite_skips")
+"""State-dict keys of the module's progress counters."""
+
+
+def _save_counters(
+    module: StyleGANModule, state_dict: dict[str, Any], prefix: str, local_metadata: Any
+) -> None:
+    for name in PROGRESS_COUNTERS:
+        state_dict[prefix + name] = getattr(module, name).clone()
+
+
+def _load_counters(
+    module: torch.nn.Module, state_dict: dict[str, Any], prefix: str, *args: Any
+) -> None:
+    for name in PROGRESS_COUNTERS:
+        value = state_dict.pop(prefix + name, None)
+        if value is not None:
+            getattr(module, name).copy_(value.detach().cpu())
 
 
 def _slices(total: int, size: int) -> list[slice]:

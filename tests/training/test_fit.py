@@ -189,3 +189,12 @@ def test_total_not_a_multiple_of_the_batch_ends_cleanly(tmp_path):
     module = tiny_module()
     tiny_trainer(tmp_path, [tiny_growth(total_kimg=0.1)]).fit(module, datamodule=tiny_data())
     assert int(module.images_seen) == 104
+
+
+def test_a_run_ending_at_a_level_boundary_keeps_the_trained_level(tmp_path):
+    # 32 images end the 8 px level; the next level (the fade to 16 px) never trained, so the
+    # module (and so its final grids, metrics and checkpoint) must still say 8 px, alpha 1.
+    module = tiny_module()
+    tiny_trainer(tmp_path, [tiny_growth(total_kimg=0.032)]).fit(module, datamodule=tiny_data())
+    assert int(module.images_seen) == 32
+    assert int(module.resolution) == 8 and float(module.alpha) == 1.0
