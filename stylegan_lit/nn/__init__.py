@@ -1,7 +1,7 @@
 """Building blocks of the StyleGAN networks."""
 
 from stylegan_lit.nn.equalized import LRELU_GAIN, EqualizedConv2d, EqualizedLinear
-from stylegan_lit.nn.fused import noise_bias_leaky_relu, set_fused_ops
+from stylegan_lit.nn.fused import adaptive_instance_norm, noise_bias_leaky_relu, set_fused_ops
 from stylegan_lit.nn.minibatch_std import MinibatchStd
 from stylegan_lit.nn.noise import NOISE_MODES, NoiseInjection, NoiseMode
 from stylegan_lit.nn.normalization import AdaIN, PixelNorm, instance_norm, pixel_norm
@@ -25,6 +25,7 @@ __all__ = [
     "NoiseInjection",
     "NoiseMode",
     "PixelNorm",
+    "adaptive_instance_norm",
     "conv2d_downsample",
     "downsample_box",
     "instance_norm",

@@ -1,5 +1,10 @@
 """Fused forms of the elementwise layers between StyleGAN's convolutions.
 
+Between two convolutions the network is memory-bound: on a 2-core CPU one pass over a
+[16, 256, 64, 64] activation costs about a fifteenth of the conv next to it, and autograd's
+chain of small ops makes a dozen such passes. The functions here do the same arithmetic in
+fewer passes.
+
 Eager PyTorch runs ``x + noise * strength``, ``+ bias`` and ``leaky_relu`` as three passes
 over memory, each allocating its output and saving what its backward needs. Here they are
 one autograd node: one output buffer updated in place, one saved tensor (the output, from
@@ -96,3 +101,42 @@ def set_fused_ops(
             module.fused_resampling = resampling
         if epilogue is not None and hasattr(module, "fused_epilogue"):
             module.fused_epilogue = epilogue
+
+
+class _AdaptiveInstanceNorm(torch.autograd.Function):
+    """``scale * (x - mean) / std + bias`` with statistics per sample and channel.
+
+    Forward: one statistics pass and one output pass (``x * m + (bias - mean * m)``, with
+    ``m = scale / std``). Backward: the normalisation gradient written in terms of x (no
+    normalised copy of x is kept): ``grad_x = m * g + a * x + b`` with per-channel a and b
+    from two reductions, i.e. four passes over memory where autograd's chain takes about ten.
+    """
+
+    @staticmethod
+    def forward(ctx: Any, x: Tensor, scale: Tensor, bias: Tensor, eps: float) -> Tensor:
+        var, mean = torch.var_mean(x, dim=(2, 3), keepdim=True, correction=0)
+        rstd = torch.rsqrt(var + eps)
+        multiplier = scale * rstd
+        ctx.save_for_backward(x, scale, mean, rstd)
+        return torch.addcmul(bias - mean * multiplier, x, multiplier)
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, ...]:
+        x, scale, mean, rstd = ctx.saved_tensors
+        count = x.shape[2] * x.shape[3]
+        grad_bias = grad.sum(dim=(2, 3), keepdim=True)
+        # sum(g * x_hat) over the pixels, with x_hat = (x - mean) * rstd.
+        grad_dot_normalized = ((grad * x).sum(dim=(2, 3), keepdim=True) - mean * grad_bias) * rstd
+        multiplier = scale * rstd
+        # grad_x = multiplier * (g - mean(g) - x_hat * mean(g * x_hat)), expanded in x.
+        x_coefficient = -multiplier * rstd * grad_dot_normalized / count
+        constant = -multiplier * grad_bias / count - x_coefficient * mean
+        grad_x = torch.addcmul(constant, grad, multiplier).addcmul_(x, x_coefficient)
+        return grad_x, grad_dot_normalized, grad_bias, None
+
+
+def adaptive_instance_norm(x: Tensor, scale: Tensor, bias: Tensor, eps: float = 1e-8) -> Tensor:
+    """AdaIN as one autograd node: normalise ``x`` [N, C, H, W] per sample and channel over
+    the pixels, then apply ``scale`` and ``bias`` [N, C, 1, 1] (same dtype as ``x``)."""
+    return _AdaptiveInstanceNorm.apply(x, scale, bias, eps)

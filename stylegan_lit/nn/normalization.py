@@ -6,6 +6,7 @@ import torch
 from torch import Tensor, nn
 
 from stylegan_lit.nn.equalized import EqualizedLinear
+from stylegan_lit.nn.fused import adaptive_instance_norm
 
 EPS = 1e-8
 """Epsilon of the official code for every normalisation."""
@@ -45,7 +46,7 @@ class AdaIN(nn.Module):
         super().__init__()
         self.channels = channels
         self.fused_epilogue = True
-        """Normalise and restyle in one pass (see :meth:`forward`); same function."""
+        """Normalise and restyle as one autograd node (:func:`adaptive_instance_norm`)."""
         self.affine = EqualizedLinear(w_dim, 2 * channels, gain=1.0)
         with torch.no_grad():
             self.affine.bias[:channels].fill_(1.0)
@@ -61,11 +62,7 @@ class AdaIN(nn.Module):
         scale, bias = scale.to(x.dtype)[:, :, None, None], bias.to(x.dtype)[:, :, None, None]
         if not self.fused_epilogue:
             return torch.addcmul(bias, instance_norm(x), scale)
-        # scale * (x - mean) * rstd + bias == x * (scale * rstd) + (bias - mean * scale * rstd):
-        # one statistics pass and one output pass instead of five passes over x.
-        var, mean = torch.var_mean(x, dim=(2, 3), keepdim=True, correction=0)
-        multiplier = scale * torch.rsqrt(var + EPS)
-        return torch.addcmul(bias - mean * multiplier, x, multiplier)
+        return adaptive_instance_norm(x, scale, bias, EPS)
 
     def extra_repr(self) -> str:
         return f"channels={self.channels}"

@@ -35,18 +35,27 @@ def shift_summed_kernel(weight: Tensor) -> Tensor:
 
     Applied with stride 2 it computes, at low resolution, what the 3x3 kernel computes on
     2x2 blocks of equal pixels (upsampling) or summed over 2x2 output blocks (downsampling).
+    The arithmetic runs in the [O, kh, kw, I] order, which is the memory order of a
+    channels_last kernel: its slices are then long contiguous rows (padding and slicing a
+    [.., 3, 3] tensor directly costs a sizeable part of the convolution it prepares).
     """
     if weight.shape[-2:] != (3, 3):
         raise ValueError(f"fused resampling needs a 3x3 kernel, got {tuple(weight.shape[-2:])}")
-    padded = F.pad(weight, (1, 1, 1, 1))
-    return padded[..., 1:, 1:] + padded[..., :-1, 1:] + padded[..., 1:, :-1] + padded[..., :-1, :-1]
+    taps_last = weight.permute(0, 2, 3, 1)  # [O, 3, 3, I]
+    rows = torch.cat(  # [1, 1] along kh: [O, 4, 3, I]
+        [taps_last[:, :1], taps_last[:, 1:] + taps_last[:, :-1], taps_last[:, -1:]], dim=1
+    )
+    summed = torch.cat(  # [1, 1] along kw: [O, 4, 4, I]
+        [rows[:, :, :1], rows[:, :, 1:] + rows[:, :, :-1], rows[:, :, -1:]], dim=2
+    )
+    return summed.permute(0, 3, 1, 2)  # [O, I, 4, 4], stored channels_last
 
 
 def upsample_conv2d(x: Tensor, weight: Tensor, *, fused: bool = True) -> Tensor:
     """3x3 "same" conv of the nearest-x2-upsampled ``x``: [N, I, H, W] -> [N, O, 2H, 2W]."""
     if not fused:
         return F.conv2d(upsample_nearest(x), weight, padding=1)
-    kernel = shift_summed_kernel(weight).flip(2, 3).transpose(0, 1)  # transposed-conv layout
+    kernel = shift_summed_kernel(weight).flip(2, 3).transpose(0, 1)  # [I, O, 4, 4], flipped
     return F.conv_transpose2d(x, kernel, stride=2, padding=1)
 
 

@@ -9,10 +9,12 @@ an online run's sender, so it is absent here; wandb 0.31 has no public reader fo
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from google.protobuf.message import DecodeError
 from wandb.proto import wandb_internal_pb2
 
 _BLOCK = 32 * 1024
@@ -63,11 +65,33 @@ class OfflineRun:
         return {key for row in self.history for key in row}
 
 
-def read_offline_run(save_dir: Path) -> OfflineRun:
+def _finished_records(save_dir: Path, timeout: float) -> tuple[Path, list]:
+    """The records of the single run under ``save_dir``, once its exit record is written.
+
+    W&B's service process writes the file; ``wandb.finish()`` can return a moment before the
+    last block reaches the disk, so this polls until the run's exit record is there.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        files = sorted(Path(save_dir).glob("wandb/offline-run-*/run-*.wandb"))
+        try:
+            (run_file,) = files
+            records = read_records(run_file)
+            if any(r.WhichOneof("record_type") == "exit" for r in records):
+                return run_file, records
+            problem = "no exit record yet"
+        except (ValueError, DecodeError) as error:  # absent, several, or half-written
+            problem = f"{len(files)} run files: {error}"
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no finished offline run under {save_dir}: {problem}")
+        time.sleep(0.1)
+
+
+def read_offline_run(save_dir: Path, timeout: float = 30.0) -> OfflineRun:
     """The single offline run under ``<save_dir>/wandb``."""
-    (run_file,) = sorted(Path(save_dir).glob("wandb/offline-run-*/run-*.wandb"))
+    run_file, records = _finished_records(save_dir, timeout)
     run = OfflineRun(run_file.parent)
-    for record in read_records(run_file):
+    for record in records:
         kind = record.WhichOneof("record_type")
         if kind == "history":
             run.history.append(

@@ -7,6 +7,7 @@ import torch.nn.functional as F
 from stylegan_lit.models import Discriminator, Generator
 from stylegan_lit.nn import (
     AdaIN,
+    adaptive_instance_norm,
     conv2d_downsample,
     noise_bias_leaky_relu,
     set_fused_ops,
@@ -96,6 +97,12 @@ def test_noise_bias_leaky_relu_under_bf16_autocast_keeps_fp32_parameter_grads():
     y.float().sum().backward()
     assert strength.grad.dtype == torch.float32 and bias.grad.dtype == torch.float32
     assert x.grad.dtype == torch.bfloat16
+
+
+def test_adaptive_instance_norm_passes_gradcheck():
+    x = _double(3, 4, 5, 5, memory_format=torch.channels_last)
+    scale, bias = _double(3, 4, 1, 1), _double(3, 4, 1, 1)
+    assert torch.autograd.gradcheck(adaptive_instance_norm, (x, scale, bias))
 
 
 def test_fused_adain_equals_instance_norm_then_style():
