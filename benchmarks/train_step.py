@@ -13,7 +13,7 @@ Prints JSON lines:
 Variants (``VARIANTS``): ``baseline`` (our code with every switch off: R1 every step, G run
 twice, NCHW, unfused layers, fp32), ``shipped`` (the module's defaults), ``shipped+bf16``
 (bf16-mixed autocast, R1 in fp32), ``shipped+compile`` and leave-one-out ablations
-(``-channels_last`` ...). The default run is baseline, shipped and shipped+bf16;
+(``no_channels_last`` ...). The default run is baseline, shipped and shipped+bf16;
 ``--ablation`` runs them all. Each runs in its own process, so peak memory is its own.
 
     python benchmarks/train_step.py                         # 32 px, official channels, batch 16
@@ -53,11 +53,11 @@ VARIANTS: dict[str, dict[str, object]] = {
     "shipped+compile": dict(compile=True, precision="32-true"),
     "shipped+compile+bf16": dict(compile=True, precision="bf16-mixed"),
     # Leave-one-out ablations of the shipped defaults.
-    "-lazy_r1": dict(r1_interval=1, precision="32-true"),
-    "-reuse_fakes": dict(reuse_fakes=False, precision="32-true"),
-    "-channels_last": dict(channels_last=False, precision="32-true"),
-    "-fused_resampling": dict(fused_resampling=False, precision="32-true"),
-    "-fused_epilogue": dict(fused_epilogue=False, precision="32-true"),
+    "no_lazy_r1": dict(r1_interval=1, precision="32-true"),
+    "no_reuse_fakes": dict(reuse_fakes=False, precision="32-true"),
+    "no_channels_last": dict(channels_last=False, precision="32-true"),
+    "no_fused_resampling": dict(fused_resampling=False, precision="32-true"),
+    "no_fused_epilogue": dict(fused_epilogue=False, precision="32-true"),
 }
 DEFAULT_VARIANTS = ["baseline", "shipped", "shipped+bf16"]
 """What runs without ``--variants``/``--ablation``: fits in 5 minutes at 32 px on 2 cores."""
