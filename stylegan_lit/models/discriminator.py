@@ -46,8 +46,14 @@ class DiscriminatorBlock(nn.Module):
         """[N, Cin, R, R] -> [N, Cout, R/2, R/2]."""
         # In place: a conv's backward needs its input, not its output.
         x = F.leaky_relu(self.conv0(x), 0.2, inplace=True)
-        weight, bias = self.conv1.effective_weight(), self.conv1.effective_bias()
-        x = conv2d_downsample(self.blur(x), weight, bias, fused=self.fused_resampling)
+        conv = self.conv1
+        x = conv2d_downsample(
+            self.blur(x),
+            conv.weight,
+            conv.effective_bias(),
+            gain=conv.weight_gain,
+            fused=self.fused_resampling,
+        )
         return F.leaky_relu(x, 0.2, inplace=True)
 
 

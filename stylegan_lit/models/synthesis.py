@@ -67,8 +67,9 @@ class UpsampleConv(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         """[N, Cin, H, W] -> [N, Cout, 2H, 2W]."""
-        weight = self.conv.effective_weight()
-        return self.blur(upsample_conv2d(x, weight, fused=self.fused_resampling))
+        conv = self.conv
+        up = upsample_conv2d(x, conv.weight, gain=conv.weight_gain, fused=self.fused_resampling)
+        return self.blur(up)
 
 
 class SynthesisBlock(nn.Module):

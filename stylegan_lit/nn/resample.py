@@ -30,42 +30,59 @@ def downsample_box(x: Tensor, factor: int = 2) -> Tensor:
     return F.avg_pool2d(x, kernel_size=factor)
 
 
+def _shift_sum_taps(taps: Tensor) -> Tensor:
+    """[A, 3, 3, B] -> [A, 4, 4, B]: the 3x3 taps (dims 1, 2) summed over their four 1-pixel
+    shifts, i.e. convolved with a 2x2 box of ones. Working with the taps in the middle keeps
+    every slice a run of long contiguous rows (slicing [..., 3, 3] directly is slow)."""
+    rows = torch.cat([taps[:, :1], taps[:, 1:] + taps[:, :-1], taps[:, -1:]], dim=1)
+    return torch.cat([rows[:, :, :1], rows[:, :, 1:] + rows[:, :, :-1], rows[:, :, -1:]], dim=2)
+
+
+def _check_3x3(weight: Tensor) -> None:
+    if weight.shape[-2:] != (3, 3):
+        raise ValueError(f"fused resampling needs a 3x3 kernel, got {tuple(weight.shape[-2:])}")
+
+
 def shift_summed_kernel(weight: Tensor) -> Tensor:
     """[O, I, 3, 3] -> [O, I, 4, 4]: the kernel summed over its four 1-pixel shifts.
 
     Applied with stride 2 it computes, at low resolution, what the 3x3 kernel computes on
     2x2 blocks of equal pixels (upsampling) or summed over 2x2 output blocks (downsampling).
-    The arithmetic runs in the [O, kh, kw, I] order, which is the memory order of a
-    channels_last kernel: its slices are then long contiguous rows (padding and slicing a
-    [.., 3, 3] tensor directly costs a sizeable part of the convolution it prepares).
+    The result is stored channels_last ([O, kh, kw, I] in memory), as oneDNN wants it.
     """
-    if weight.shape[-2:] != (3, 3):
-        raise ValueError(f"fused resampling needs a 3x3 kernel, got {tuple(weight.shape[-2:])}")
-    taps_last = weight.permute(0, 2, 3, 1)  # [O, 3, 3, I]
-    rows = torch.cat(  # [1, 1] along kh: [O, 4, 3, I]
-        [taps_last[:, :1], taps_last[:, 1:] + taps_last[:, :-1], taps_last[:, -1:]], dim=1
-    )
-    summed = torch.cat(  # [1, 1] along kw: [O, 4, 4, I]
-        [rows[:, :, :1], rows[:, :, 1:] + rows[:, :, :-1], rows[:, :, -1:]], dim=2
-    )
-    return summed.permute(0, 3, 1, 2)  # [O, I, 4, 4], stored channels_last
+    _check_3x3(weight)
+    return _shift_sum_taps(weight.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)
 
 
-def upsample_conv2d(x: Tensor, weight: Tensor, *, fused: bool = True) -> Tensor:
-    """3x3 "same" conv of the nearest-x2-upsampled ``x``: [N, I, H, W] -> [N, O, 2H, 2W]."""
+def upsample_conv2d(x: Tensor, weight: Tensor, *, gain: float = 1.0, fused: bool = True) -> Tensor:
+    """3x3 "same" conv (kernel ``weight * gain``) of the nearest-x2-upsampled ``x``:
+    [N, I, H, W] -> [N, O, 2H, 2W]."""
+    _check_3x3(weight)
     if not fused:
-        return F.conv2d(upsample_nearest(x), weight, padding=1)
-    kernel = shift_summed_kernel(weight).flip(2, 3).transpose(0, 1)  # [I, O, 4, 4], flipped
+        return F.conv2d(upsample_nearest(x), weight * gain, padding=1)
+    # The transposed conv takes the kernel as [I, O, kh, kw], spatially flipped; it is built
+    # directly in that layout's channels_last memory order ([I, kh, kw, O]).
+    taps = (weight * gain).permute(1, 2, 3, 0)  # [I, 3, 3, O]
+    kernel = _shift_sum_taps(taps).flip(1, 2).permute(0, 3, 1, 2)  # [I, O, 4, 4]
     return F.conv_transpose2d(x, kernel, stride=2, padding=1)
 
 
 def conv2d_downsample(
-    x: Tensor, weight: Tensor, bias: Tensor | None = None, *, fused: bool = True
+    x: Tensor,
+    weight: Tensor,
+    bias: Tensor | None = None,
+    *,
+    gain: float = 1.0,
+    fused: bool = True,
 ) -> Tensor:
-    """3x3 "same" conv (plus bias), then 2x2 box downsampling: [N, I, H, W] -> [N, O, H/2, W/2]."""
+    """3x3 "same" conv (kernel ``weight * gain``, plus bias), then 2x2 box downsampling:
+    [N, I, H, W] -> [N, O, H/2, W/2]."""
+    _check_3x3(weight)
     if not fused:
-        return downsample_box(F.conv2d(x, weight, bias, padding=1))
-    return F.conv2d(x, shift_summed_kernel(weight) * 0.25, bias, stride=2, padding=1)
+        return downsample_box(F.conv2d(x, weight * gain, bias, padding=1))
+    # The box filter's 1/4 rides on the (smaller) 3x3 kernel's scaling.
+    kernel = shift_summed_kernel(weight * (gain / 4))
+    return F.conv2d(x, kernel, bias, stride=2, padding=1)
 
 
 class Blur(nn.Module):
