@@ -15,7 +15,7 @@ from lightning.pytorch.utilities import rank_zero_only
 from torchvision.utils import make_grid, save_image
 
 from stylegan_lit.callbacks.steps import logging_step
-from stylegan_lit.generate.images import grid_pixels, save_grid
+from stylegan_lit.generate.images import grid_pixels, to_pil
 from stylegan_lit.generate.mixing import (
     MixingFigure,
     StyleRange,
@@ -193,11 +193,12 @@ class SampleGrids(pl.Callback):
             truncation_psi=self.truncation_psi,
             truncation_cutoff=self.truncation_cutoff,
         )
-        cells = figure.grid()
-        path = save_grid(cells, directory / f"kimg{kimg:08.1f}-mixing.png")
+        pixels = grid_pixels(figure.grid())
+        path = directory / f"kimg{kimg:08.1f}-mixing.png"
+        to_pil(pixels).save(path)
         self.written.append(path)
         # The logged image is the saved one: uint8 HWC -> float CHW in [0, 1].
-        grid = torch.from_numpy(grid_pixels(cells)).permute(2, 0, 1).float().div(255)
+        grid = torch.from_numpy(pixels).permute(2, 0, 1).float().div(255)
         rows = ", ".join(
             f"{len(list(group))} x {style}" for style, group in itertools.groupby(layout)
         )
