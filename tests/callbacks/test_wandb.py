@@ -133,3 +133,13 @@ def test_artifact_callback_without_wandb_does_nothing(tmp_path):
     trainer.fit(tiny_module(), datamodule=tiny_data())
     assert callback.logged is None
     assert not (tmp_path / "checkpoints").exists()
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [({"policy": "copy"}, "policy"), ({"filename": "sub/final.ckpt"}, "filename"),
+     ({"filename": ""}, "filename")],
+)  # fmt: skip
+def test_artifact_callback_rejects_bad_arguments_naming_them(kwargs, field):
+    with pytest.raises(ValueError, match=field):
+        CheckpointArtifact(**kwargs)
