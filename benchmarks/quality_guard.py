@@ -57,7 +57,7 @@ def run_one(args: argparse.Namespace, variant: str, seed: int) -> dict:
 def child(args: argparse.Namespace) -> None:
     import torch
 
-    from stylegan_lit.callbacks import MetricsCallback
+    from stylegan_lit.callbacks import MetricsCallback, SampleGrids
     from stylegan_lit.cli import build_cli
 
     torch.set_num_threads(args.threads)
@@ -72,14 +72,16 @@ def child(args: argparse.Namespace) -> None:
                 "--trainer.logger=false", "--trainer.callbacks=[]",
                 "--trainer.enable_checkpointing=false", "--trainer.enable_progress_bar=false",
                 "--trainer.enable_model_summary=false", f"--trainer.default_root_dir={root}",
+                # SWD at the start and the end only.
+                "--metrics.every_kimg=1e9", f"--metrics.num_fake={args.num_fake}",
+                "--metrics.metrics=[swd]", "--metrics.batch_size=64", "--metrics.seed=0",
                 *VARIANTS[args.child],
             ],
             run=False,
         )  # fmt: skip
-        metrics = MetricsCallback(
-            every_kimg=1e9, num_fake=args.num_fake, metrics=["swd"], batch_size=64, seed=0
-        )
-        cli.trainer.callbacks.append(metrics)
+        callbacks = cli.trainer.callbacks
+        cli.trainer.callbacks = [c for c in callbacks if not isinstance(c, SampleGrids)]
+        metrics = next(c for c in callbacks if isinstance(c, MetricsCallback))
         start = time.perf_counter()
         cli.trainer.fit(cli.model, datamodule=cli.datamodule)
         final = metrics.history[-1]

@@ -1,5 +1,7 @@
 """``python -m stylegan_lit`` is the ``stylegan-lit`` command."""
 
+import sys
+
 from stylegan_lit.cli import main
 
-main()
+sys.exit(main())

@@ -1,11 +1,9 @@
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
-from stylegan_lit.cli import build_cli, main
+from stylegan_lit.cli import SHARED_ARCHITECTURE, build_cli, main, with_config_bases
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = sorted((ROOT / "configs").glob("*.yaml"))
@@ -62,26 +60,91 @@ def test_official_configs_reproduce_paper_setup(capsys):
         ("--progressive.total_kimg=-1", "total_kimg"),
         ("--progressive.batch_sizes={8: 32, 16: 32}", "batch_sizes"),
         ("--model.style_mixing_prob=1.5", "style_mixing_prob"),
+        ("--checkpoints.every_kimg=-1", "every_kimg"),
     ],
 )
-def test_bad_config_fails_before_training_naming_the_field(override, field, tmp_path):
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "stylegan_lit",
-            "fit",
-            "--config",
-            str(ROOT / "configs/demo.yaml"),
-            override,
-            f"--trainer.default_root_dir={tmp_path}",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=tmp_path,
-    )
-    assert result.returncode != 0
-    assert field in result.stderr
+def test_bad_config_fails_before_training_naming_the_field(override, field, tmp_path, capsys):
+    """In-process (the exit status of the console script is tested in test_console_script)."""
+    args = ["fit", "--config", str(ROOT / "configs/demo.yaml"), override]
+    with pytest.raises(SystemExit) as exit_info:
+        main([*args, f"--trainer.default_root_dir={tmp_path}"])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert field in err[-1] and "invalid configuration" in err[-1]
     assert not list(tmp_path.rglob("*.ckpt")) and not list(tmp_path.rglob("*.png"))
-    assert "invalid configuration" in result.stderr and "Traceback" not in result.stderr
+
+
+CPU = ["--trainer.accelerator=cpu", "--trainer.devices=1", "--trainer.strategy=auto"]
+
+
+def test_the_discriminator_follows_the_generator():
+    cli = build_cli(["--config", str(ROOT / "configs/demo.yaml"), *CPU], run=False)
+    G, D = cli.model.generator.config, cli.model.discriminator.config
+    assert all(D[name] == G[name] for name in SHARED_ARCHITECTURE)
+    assert D["fmap_max"] == 64 and D["resolution"] == 32
+
+
+@pytest.mark.parametrize(
+    "setting",
+    [
+        ["--model.discriminator.init_args.fmap_max=32"],
+        ["--config", "CONFLICT"],
+    ],
+)
+def test_a_discriminator_set_apart_from_the_generator_fails_naming_both(setting, tmp_path, capsys):
+    conflict = tmp_path / "d.yaml"
+    conflict.write_text(
+        "model:\n  discriminator:\n    class_path: stylegan_lit.models.Discriminator\n"
+        "    init_args: {fmap_max: 32}\n"
+    )
+    setting = [str(conflict) if word == "CONFLICT" else word for word in setting]
+    with pytest.raises(SystemExit) as exit_info:
+        build_cli(["--config", str(ROOT / "configs/demo.yaml"), *setting, *CPU], run=False)
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert "model.discriminator.init_args.fmap_max = 32" in err
+    assert "model.generator.init_args.fmap_max = 64" in err
+
+
+def test_an_equal_discriminator_setting_is_accepted():
+    args = [
+        "--config",
+        str(ROOT / "configs/demo.yaml"),
+        "--model.discriminator.init_args.fmap_max=64",
+    ]
+    assert build_cli([*args, *CPU], run=False).model.discriminator.config["fmap_max"] == 64
+
+
+def test_setups_hold_only_what_differs_from_their_base(capsys):
+    base = print_config("--config", str(ROOT / "configs/base/official.yaml"), capsys=capsys)
+    ffhq256 = print_config("--config", str(ROOT / "configs/ffhq-256.yaml"), capsys=capsys)
+    assert ffhq256["trainer"]["devices"] == 8 and ffhq256["progressive"]["stable_kimg"] == 600
+    assert ffhq256["model"]["generator"]["init_args"]["resolution"] == 256
+    assert ffhq256["trainer"]["default_root_dir"] == "runs/ffhq-256"
+    differing = {
+        section
+        for section in base
+        if base[section] != ffhq256[section] and section not in ("config",)
+    }
+    assert differing == {"trainer", "model", "data"}
+    for setup in CONFIGS:
+        text = setup.read_text()
+        assert len(text.splitlines()) <= 70, setup
+        # Paths follow trainer.default_root_dir: nothing else names a run folder.
+        assert all(
+            "default_root_dir" in line
+            for line in text.splitlines()
+            if "runs/" in line and not line.lstrip().startswith("#")
+        ), setup
+
+
+def test_config_bases_are_read_first_and_cycles_refused(tmp_path):
+    (tmp_path / "a.yaml").write_text("config: b.yaml\n")
+    (tmp_path / "b.yaml").write_text("trainer: {}\n")
+    assert with_config_bases(["fit", "--config", str(tmp_path / "a.yaml"), "--x=1"]) == [
+        "fit", "--config", str((tmp_path / "b.yaml").resolve()), "--config",
+        str(tmp_path / "a.yaml"), "--x=1",
+    ]  # fmt: skip
+    (tmp_path / "b.yaml").write_text("config: a.yaml\n")
+    with pytest.raises(ValueError, match="includes itself"):
+        with_config_bases(["--config=" + str(tmp_path / "a.yaml")])

@@ -66,7 +66,9 @@ class CheckpointArtifact(pl.Callback):
             return
         directory = getattr(trainer.checkpoint_callback, "dirpath", None)
         path = Path(directory or Path(trainer.default_root_dir) / "checkpoints") / self.filename
-        trainer.save_checkpoint(path)  # collective: every rank calls it, rank 0 writes
+        trainer.save_checkpoint(
+            path, weights_only=False
+        )  # collective: every rank calls it, rank 0 writes
         self._log(trainer, pl_module, path)
 
     @rank_zero_only

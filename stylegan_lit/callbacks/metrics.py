@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 import lightning.pytorch as pl
 import torch
-from lightning.pytorch.utilities import rank_zero_warn
+from lightning.pytorch.utilities import rank_zero_info, rank_zero_warn
 from torch import Tensor
 
 from stylegan_lit.callbacks.steps import logging_step
@@ -64,6 +66,10 @@ class MetricsCallback(pl.Callback):
     directly rather than through ``self.log``, which would drop points that fall between
     ``log_every_n_steps``.
 
+    Each evaluation is also printed on the console (above the progress bar) and appended as
+    one JSON line to ``<trainer.default_root_dir>/<log_file>`` by rank 0, a record that
+    needs no logger to read back.
+
     The first evaluation of a fresh run happens before its first step (kimg 0), then every
     ``every_kimg``; ``state_dict`` keeps the schedule, so a resumed run goes on with it.
 
@@ -99,6 +105,7 @@ class MetricsCallback(pl.Callback):
         download_weights: Allow downloading the weights when they are not cached.
         inception_features: Inception tap: 2048 (``pool_3``) for FIDs comparable with papers;
             64/192/768 only for quick checks.
+        log_file: JSON-lines file under the trainer's root dir (``None``: none).
     """
 
     def __init__(
@@ -119,6 +126,7 @@ class MetricsCallback(pl.Callback):
         at_end: bool = True,
         download_weights: bool = True,
         inception_features: int = 2048,
+        log_file: str | None = "metrics.jsonl",
     ) -> None:
         super().__init__()
         metrics = tuple(metrics)
@@ -146,6 +154,9 @@ class MetricsCallback(pl.Callback):
         self.at_end = at_end
         self.download_weights = download_weights
         self.inception_features = inception_features
+        if log_file is not None and Path(log_file).name != log_file:
+            raise ValueError(f"log_file must be a plain file name, got {log_file!r}")
+        self.log_file = log_file
         self.next_at = 0
         self.last_evaluated_at = -1
         self.active_metrics: tuple[str, ...] = metrics
@@ -253,7 +264,27 @@ class MetricsCallback(pl.Callback):
         if trainer.is_global_zero:
             for logger in trainer.loggers:
                 logger.log_metrics(logged, step=logging_step(trainer))
+            self._report(trainer, self.history[-1])
         return result
+
+    def _report(self, trainer: pl.Trainer, row: dict[str, float]) -> None:
+        """Print one line for the console and append the row to the JSON-lines file."""
+        values = ", ".join(
+            f"{key.removesuffix('_avg')} {value:.4g}"
+            for key, value in row.items()
+            if key in ("fid", "kid", "swd_avg")
+        )
+        line = f"kimg {row['kimg']:.1f} ({int(row['resolution'])} px): {values}"
+        bar = trainer.progress_bar_callback
+        if bar is not None and bar.is_enabled:
+            bar.print(line)
+        else:
+            rank_zero_info(line)
+        if self.log_file is not None:
+            path = Path(trainer.default_root_dir) / self.log_file
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with path.open("a") as file:
+                file.write(json.dumps(row) + "\n")
 
     def _load_inception(self, collective: LightningCollective) -> InceptionFeatureExtractor | None:
         """Rank 0 resolves (maybe downloads) the weights first; every rank then agrees."""

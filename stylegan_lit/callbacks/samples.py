@@ -100,7 +100,8 @@ class SampleGrids(pl.Callback):
             paper's figures).
         truncation_cutoff: Layers truncated (8 officially; ``None`` for all).
         seed: Seed of the fixed latents.
-        directory: Where grids go (default: the trainer's log dir or root dir + ``samples``).
+        directory: Where grids go (default ``<trainer.default_root_dir>/samples``, so runs
+            with different root dirs never overwrite each other's grids).
         mixing_grid: Also render the style-mixing grid.
         mixing_row_seeds: Seeds down the left of the mixing grid (they give the styles not
             copied); the official figure has six rows.
@@ -143,7 +144,7 @@ class SampleGrids(pl.Callback):
     def _directory(self, trainer: pl.Trainer) -> Path:
         if self.directory is not None:
             return Path(self.directory)
-        return Path(trainer.log_dir or trainer.default_root_dir) / "samples"
+        return Path(trainer.default_root_dir) / "samples"
 
     def on_train_batch_end(
         self,

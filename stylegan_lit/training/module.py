@@ -113,7 +113,10 @@ class StyleGANModule(pl.LightningModule):
         self.automatic_optimization = False
         self.generator = generator
         self.discriminator = discriminator
-        self.generator_ema = copy.deepcopy(generator).eval().requires_grad_(False)
+        # No layer of G behaves differently in eval mode, so the EMA copy stays in the
+        # module's mode (Lightning warns about modules left in eval mode at the start of
+        # training); what makes it a copy that is not trained is requires_grad_(False).
+        self.generator_ema = copy.deepcopy(generator).requires_grad_(False)
         # Progress counters live on the CPU whatever the device: reading them (every step and
         # in the callbacks) then never waits for the GPU. They are not buffers (so neither
         # ``.to()`` nor DDP's buffer broadcasts touch them) but travel in ``state_dict``.

@@ -8,7 +8,6 @@ import pytest
 import torch
 
 from stylegan_lit.checkpoints import LoadedGenerator, load_generator
-from stylegan_lit.generate import AttributeClassifier, train_attribute_classifier
 from stylegan_lit.models import Generator
 from tests.conftest import randomize_parameters
 from tests.generate.helpers import train_checkpoint
@@ -37,9 +36,3 @@ def trained_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def trained(trained_checkpoint: Path) -> LoadedGenerator:
     return load_generator(trained_checkpoint)
-
-
-@pytest.fixture(scope="session")
-def hat_classifier() -> AttributeClassifier:
-    """Tells hats on 16 px synthetic faces (about 10 s)."""
-    return train_attribute_classifier("hat", 16, steps=300)
