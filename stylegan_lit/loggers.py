@@ -14,9 +14,9 @@ class WandbLogger(LightningWandbLogger):
 
     - ``save_dir=None`` means the trainer's ``default_root_dir`` (the ``stylegan-lit`` CLI
       fills it in), so the W&B run lands beside the run's checkpoints and sample grids and
-      two runs with different root dirs never share a folder. The folder is created before
-      W&B starts, which otherwise warns that the "git root" does not exist and records no
-      git state.
+      two runs with different root dirs never share a folder. The folder is created when
+      the run starts (W&B otherwise warns that the "git root" does not exist and records no
+      git state) and passed to W&B as an absolute path.
     - ``name=None`` names the run after that folder (``runs/demo`` -> ``demo``).
 
     Lightning 2.6 always passes ``anonymous=None`` to ``wandb.init``, which current W&B
@@ -41,11 +41,20 @@ class WandbLogger(LightningWandbLogger):
         **kwargs: Any,
     ) -> None:
         if save_dir is not None:
-            Path(save_dir).mkdir(parents=True, exist_ok=True)
+            # Absolute: a W&B service shared with another process resolves relative paths
+            # against its own working directory.
+            save_dir = os.path.abspath(save_dir)
             if name is None:
-                name = Path(os.path.abspath(save_dir)).name
+                name = Path(save_dir).name
         super().__init__(save_dir=save_dir, name=name, project=project, offline=offline, **kwargs)
         self._wandb_init.pop("anonymous", None)
+
+    @property
+    def experiment(self) -> Any:
+        """The W&B run, started on first use (in a folder created then, not at config time)."""
+        if self._experiment is None and self._save_dir is not None:
+            Path(self._save_dir).mkdir(parents=True, exist_ok=True)
+        return super().experiment
 
 
 __all__ = ["WandbLogger"]

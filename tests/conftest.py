@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 import torch
@@ -24,3 +25,13 @@ def randomize_parameters(module: torch.nn.Module, scale: float = 0.5) -> torch.n
         for p in module.parameters():
             p.add_(torch.randn(p.shape, generator=generator) * scale)
     return module
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _tests_write_nothing_into_the_checkout():
+    """Runs write under their root dir (tmp_path in tests): never into the repository."""
+    root = Path(__file__).resolve().parents[1]
+    before = {p.name for p in root.iterdir()}
+    yield
+    added = {p.name for p in root.iterdir()} - before - {".pytest_cache"}
+    assert not added, f"tests wrote {sorted(added)} into {root}"

@@ -46,6 +46,7 @@ def main() -> None:
         strategy="ddp_find_unused_parameters_true" if args.devices > 1 else "auto",
         max_steps=2,
         logger=False,
+        default_root_dir=str(args.out),
         callbacks=[callback],
         enable_checkpointing=False,
         enable_progress_bar=False,

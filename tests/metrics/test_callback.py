@@ -1,6 +1,7 @@
 """MetricsCallback in real (tiny, CPU) training runs: schedule, logging, resume, weights check."""
 
 import csv
+import json
 from pathlib import Path
 
 import lightning.pytorch as pl
@@ -18,6 +19,7 @@ def trainer_for(root: Path, callback: MetricsCallback, batches: int, **kwargs) -
         devices=1,
         max_steps=2 * batches,  # manual optimization: a D and a G step per batch
         logger=CSVLogger(root, name="", version=""),
+        default_root_dir=str(root),
         enable_checkpointing=False,
         enable_progress_bar=False,
         enable_model_summary=False,
@@ -38,6 +40,9 @@ def test_swd_every_kimg_from_the_data_module_logged_against_kimg(tmp_path):
 
     # Before the first step, then every 16 images (8 per batch); none extra at the end.
     assert [h["kimg"] for h in callback.history] == [0.0, 0.016, 0.032]
+    # The same rows, one JSON line each, under the trainer's root dir.
+    lines = (tmp_path / "metrics.jsonl").read_text().splitlines()
+    assert [json.loads(line) for line in lines] == callback.history
     assert all(h["swd_avg"] > 0 and "swd_16" in h for h in callback.history)
     assert data.calls == [(16, 8, 0)]  # reals fetched once per resolution
     rows = logged_rows(tmp_path)
