@@ -3,7 +3,7 @@
 Checkpoints are Lightning ``.ckpt`` files; they are always opened with
 ``torch.load(weights_only=True)``, so a file cannot run code when read. The networks are
 rebuilt from the constructor arguments that :class:`~stylegan_lit.training.StyleGANModule`
-stores under ``checkpoint["stylegan_lit"]``.
+stores in the checkpoint (:mod:`stylegan_lit.checkpoint_format`).
 """
 
 from __future__ import annotations
@@ -14,11 +14,8 @@ from typing import Any
 
 import torch
 
+from stylegan_lit.checkpoint_format import CheckpointError, read_meta
 from stylegan_lit.models import Discriminator, Generator
-
-
-class CheckpointError(ValueError):
-    """A file that is not a readable stylegan_lit checkpoint, or does not fit."""
 
 
 @dataclass
@@ -52,12 +49,7 @@ def read_checkpoint(path: str | Path) -> dict[str, Any]:
         checkpoint = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:  # truncated file, not a torch file, pickled objects...
         raise CheckpointError(f"{path} could not be read as a checkpoint: {error}") from error
-    meta = checkpoint.get("stylegan_lit") if isinstance(checkpoint, dict) else None
-    if not isinstance(meta, dict) or "generator_config" not in meta:
-        raise CheckpointError(
-            f"{path} is not a stylegan_lit checkpoint (it has no 'stylegan_lit' entry); "
-            "use a .ckpt written by `stylegan-lit fit`"
-        )
+    read_meta(checkpoint, str(path))
     return checkpoint
 
 
@@ -91,7 +83,7 @@ def load_generator(path: str | Path, *, ema: bool = True) -> LoadedGenerator:
     prefix = "generator_ema." if ema else "generator."
     generator = _build(
         Generator,
-        dict(checkpoint["stylegan_lit"]["generator_config"]),
+        dict(read_meta(checkpoint)["generator_config"]),
         _state_of(checkpoint, prefix),
         prefix.rstrip("."),
         path,
@@ -109,9 +101,18 @@ def load_discriminator(path: str | Path) -> Discriminator:
     """Rebuild D from a checkpoint."""
     path = Path(path)
     checkpoint = read_checkpoint(path)
-    config = checkpoint["stylegan_lit"].get("discriminator_config")
+    config = read_meta(checkpoint).get("discriminator_config")
     if not config:
         raise CheckpointError(f"{path} has no discriminator_config")
     return _build(
         Discriminator, dict(config), _state_of(checkpoint, "discriminator."), "discriminator", path
     )
+
+
+__all__ = [
+    "CheckpointError",
+    "LoadedGenerator",
+    "load_discriminator",
+    "load_generator",
+    "read_checkpoint",
+]

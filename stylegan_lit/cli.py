@@ -360,7 +360,7 @@ def build_cli(args: list[str] | None, *, run: bool = True) -> StyleGANCLI:
     )
 
 
-def _one_line(error: BaseException) -> str:
+def _one_line(error: BaseException | str) -> str:
     text = " ".join(str(error).split()) or type(error).__name__
     return text if len(text) < 400 else text[:400] + " ..."
 

@@ -276,7 +276,7 @@ class MetricsCallback(pl.Callback):
         )
         line = f"kimg {row['kimg']:.1f} ({int(row['resolution'])} px): {values}"
         bar = trainer.progress_bar_callback
-        if bar is not None and bar.is_enabled:
+        if bar is not None and getattr(bar, "is_enabled", True):
             bar.print(line)
         else:
             rank_zero_info(line)

@@ -3,22 +3,20 @@
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import lightning.pytorch as pl
 import torch
 from torch import Tensor
 
-from stylegan_lit.models import Discriminator, Generator, mix_styles
-from stylegan_lit.models.resolution import num_ws_for
+from stylegan_lit.checkpoint_format import check_networks_match, read_meta, write_meta
+from stylegan_lit.models import Discriminator, Generator
 from stylegan_lit.nn import set_fused_ops
-from stylegan_lit.training import losses
 from stylegan_lit.training.compile import CompiledOrEager
 from stylegan_lit.training.ema import ema_beta, update_ema
 from stylegan_lit.training.gradient_sync import sync_gradients
-
-LossKind = Literal["logistic", "wgan-gp"]
+from stylegan_lit.training.latents import LatentDraw, draw_latents
+from stylegan_lit.training.objectives import LossKind, make_objective
 
 
 class NonFiniteLossError(RuntimeError):
@@ -94,10 +92,10 @@ class StyleGANModule(pl.LightningModule):
         compile: bool = False,
     ) -> None:
         super().__init__()
-        if loss not in ("logistic", "wgan-gp"):
-            raise ValueError(f"loss must be 'logistic' or 'wgan-gp', got {loss!r}")
-        if r1_gamma < 0 or r1_interval < 1:
-            raise ValueError("r1_gamma must be >= 0 and r1_interval >= 1")
+        self.objective = make_objective(
+            loss, r1_gamma=r1_gamma, r1_interval=r1_interval, gp_lambda=gp_lambda,
+            wgan_drift=wgan_drift,
+        )  # fmt: skip
         if not 0.0 <= style_mixing_prob <= 1.0:
             raise ValueError(f"style_mixing_prob must be in [0, 1], got {style_mixing_prob}")
         if max_microbatch is not None and max_microbatch < 1:
@@ -159,30 +157,11 @@ class StyleGANModule(pl.LightningModule):
         return int(self.images_seen) / 1000.0
 
     # ------------------------------------------------------------------ generation
-    def _latents(self, batch: int) -> Tensor:
-        return torch.randn(batch, self.generator.z_dim, device=self.device)
-
-    def _draw_latents(self, batch: int, resolution: int) -> LatentDraw:
-        """z for one minibatch and its style-mixing decision (one crossover per minibatch, as
-        officially, uniform over the layers in use)."""
-        z = self._latents(batch)
-        layers = num_ws_for(resolution)
-        p = self.hparams.style_mixing_prob
-        if p > 0 and layers > 1 and torch.rand(()) < p:
-            return LatentDraw(z, self._latents(batch), int(torch.randint(1, layers, ())))
-        return LatentDraw(z, None, None)
-
-    def _map(self, draw: LatentDraw, part: slice = slice(None)) -> Tensor:
-        """ws for a part of a draw (micro-batches map their own slice)."""
-        G = self.generator
-        ws = G.mapping(draw.z[part])
-        if draw.z_mix is not None and draw.crossover is not None:
-            ws = mix_styles(ws, G.mapping(draw.z_mix[part]), draw.crossover)
-        return ws
-
-    def _styles(self, batch: int, resolution: int) -> Tensor:
-        """ws for one minibatch, with style-mixing regularisation."""
-        return self._map(self._draw_latents(batch, resolution))
+    def draw_latents(self, batch: int, resolution: int) -> LatentDraw:
+        """A minibatch's z and style-mixing decision (see :mod:`.latents`)."""
+        return draw_latents(
+            batch, self.generator.z_dim, resolution, self.hparams.style_mixing_prob, self.device
+        )
 
     @torch.no_grad()
     def sample(
@@ -237,28 +216,32 @@ class StyleGANModule(pl.LightningModule):
         # between) and saves a G forward; with micro-batches its graphs would defeat the
         # memory saving, so they regenerate.
         reuse = hp.reuse_fakes and len(chunks) == 1
-        regularize = (
-            hp.loss == "logistic" and hp.r1_gamma > 0 and self._d_steps % hp.r1_interval == 0
-        )
+        regularize = self.objective.regularizes_at(self._d_steps)
 
         # D step: gradients of D only, accumulated over micro-batches.
         kept: tuple[Tensor, Tensor] | None = None
         d_logs: dict[str, Tensor] = {}
         # Latents of both steps are drawn for the whole batch up front, then sliced: the same
         # step for any chunking.
-        draw = self._draw_latents(real.shape[0], resolution)
-        g_draw = draw if reuse else self._draw_latents(real.shape[0], resolution)
+        draw = self.draw_latents(real.shape[0], resolution)
+        g_draw = draw if reuse else self.draw_latents(real.shape[0], resolution)
         parts = _slices(real.shape[0], len(chunks[0]))
         for real_chunk, part in zip(chunks, parts, strict=True):
             _requires_grad(self.generator, reuse)
             _requires_grad(self.discriminator, False)
             with torch.set_grad_enabled(reuse):
-                ws = self._map(draw, part)
+                ws = draw.map(self.generator.mapping, part)
                 fake = self._synthesize(ws, resolution=resolution, alpha=alpha)
             if reuse:
                 kept = (ws, fake)
             _requires_grad(self.discriminator, True)
-            d_loss, logs = self._discriminator_loss(real_chunk, fake.detach(), alpha, regularize)
+            d_loss, logs = self.objective.discriminator_loss(
+                lambda x: self._discriminate(x, alpha=alpha),
+                lambda x: self.discriminator(x, alpha=alpha),
+                real_chunk,
+                fake.detach(),
+                regularize,
+            )
             self.manual_backward(d_loss * (real_chunk.shape[0] / real.shape[0]))
             _accumulate_logs(d_logs, logs, real_chunk.shape[0] / real.shape[0])
         _, d_norm = self._step_if_finite(opt_d, self.discriminator, "D")
@@ -273,13 +256,9 @@ class StyleGANModule(pl.LightningModule):
             if kept is not None:
                 ws, fake = kept
             else:
-                ws = self._map(g_draw, part)
+                ws = g_draw.map(self.generator.mapping, part)
                 fake = self._synthesize(ws, resolution=resolution, alpha=alpha)
-            fake_logits = self._discriminate(fake, alpha=alpha)
-            if hp.loss == "logistic":
-                g_loss = losses.g_nonsaturating_loss(fake_logits)
-            else:
-                g_loss = losses.g_wgan_loss(fake_logits)
+            g_loss = self.objective.generator_loss(self._discriminate(fake, alpha=alpha))
             self.manual_backward(g_loss * (n / real.shape[0]))
             _accumulate_logs(g_logs, {"loss/g": g_loss.detach()}, n / real.shape[0])
             ws_first.append(ws[:, 0].detach())
@@ -311,44 +290,6 @@ class StyleGANModule(pl.LightningModule):
         self.log("progress/resolution", float(resolution), prog_bar=True, on_step=True)
         self.log("progress/alpha", float(self.alpha), prog_bar=True, on_step=True)
         self.log("progress/nonfinite_skips", float(self.nonfinite_skips), on_step=True)
-
-    def _discriminator_loss(
-        self, real: Tensor, fake: Tensor, alpha: float | Tensor, regularize: bool
-    ) -> tuple[Tensor, dict[str, Tensor]]:
-        hp = self.hparams
-        D = self._discriminate
-        # Penalties differentiate D's input gradient (double backward): eager D for those.
-        D_eager = self.discriminator
-        logs: dict[str, Tensor] = {}
-        if hp.loss == "logistic":
-            real = real.detach().requires_grad_(regularize)
-            # R1 differentiates D's gradient: under bf16/fp16 autocast that pass runs in fp32.
-            if regularize:
-                with _full_precision(real.device):
-                    real_logits = D_eager(real.float(), alpha=alpha)
-            else:
-                real_logits = D(real, alpha=alpha)
-            fake_logits = D(fake, alpha=alpha)
-            loss = losses.d_logistic_loss(real_logits.float(), fake_logits.float())
-            if regularize:
-                with _full_precision(real.device):
-                    r1 = losses.r1_penalty(real_logits, real)
-                loss = loss + r1 * (hp.r1_gamma / 2 * hp.r1_interval)
-                logs["loss/r1"] = r1.detach()
-        else:
-            real_logits = D(real, alpha=alpha).float()
-            fake_logits = D(fake, alpha=alpha).float()
-            loss = losses.d_wgan_loss(real_logits, fake_logits, hp.wgan_drift)
-            with _full_precision(real.device):
-                gp = losses.gradient_penalty(
-                    lambda x: D_eager(x, alpha=alpha), real.float(), fake.float()
-                )
-            loss = loss + hp.gp_lambda * gp
-            logs["loss/gp"] = gp.detach()
-        logs["loss/d"] = loss.detach()
-        logs["scores/real"] = real_logits.detach().mean()
-        logs["scores/fake"] = fake_logits.detach().mean()
-        return loss, logs
 
     def _step_if_finite(
         self, optimizer: Any, network: torch.nn.Module, name: str
@@ -386,43 +327,12 @@ class StyleGANModule(pl.LightningModule):
 
     # ------------------------------------------------------------------ checkpoints
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        checkpoint["stylegan_lit"] = {
-            "format": 1,
-            "d_steps": self._d_steps,
-            "generator_config": _constructor_config(self.generator),
-            "discriminator_config": _constructor_config(self.discriminator),
-        }
+        write_meta(checkpoint, self.generator, self.discriminator, self._d_steps)
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        meta = checkpoint.get("stylegan_lit")
-        if meta is None:
-            raise ValueError("checkpoint was not written by stylegan_lit (no 'stylegan_lit' entry)")
-        for key, net in (
-            ("generator_config", self.generator),
-            ("discriminator_config", self.discriminator),
-        ):
-            ours, theirs = _constructor_config(net), meta.get(key, {})
-            if ours != theirs:
-                diff = {
-                    k: (theirs.get(k), ours.get(k))
-                    for k in set(ours) | set(theirs)
-                    if ours.get(k) != theirs.get(k)
-                }
-                raise ValueError(
-                    f"checkpoint {key.split('_')[0]} does not match this config "
-                    f"(field: (checkpoint, config)) {diff}"
-                )
+        meta = read_meta(checkpoint)
+        check_networks_match(meta, self.generator, self.discriminator)
         self._d_steps = int(meta.get("d_steps", 0))
-
-
-@dataclass(frozen=True)
-class LatentDraw:
-    """The random latents of one minibatch: z, and for style mixing a second z and the
-    crossover layer."""
-
-    z: Tensor
-    z_mix: Tensor | None
-    crossover: int | None
 
 
 PROGRESS_COUNTERS = ("images_seen", "resolution", "alpha", "nonfinite_skips")
@@ -454,20 +364,9 @@ def _requires_grad(network: torch.nn.Module, flag: bool) -> None:
         p.requires_grad_(flag)
 
 
-def _full_precision(device: torch.device) -> torch.autocast:
-    """Autocast switched off: R1 and the gradient penalty are computed in fp32."""
-    return torch.autocast(device.type, enabled=False)
-
-
 def _accumulate_logs(total: dict[str, Tensor], new: dict[str, Tensor], weight: float) -> None:
     for key, value in new.items():
         total[key] = total.get(key, 0) + value * weight
-
-
-def _constructor_config(network: torch.nn.Module) -> dict[str, Any]:
-    """The constructor arguments of G or D: they rebuild the network and tell whether a
-    checkpoint fits this config."""
-    return dict(getattr(network, "config", {}))
 
 
 __all__ = ["NonFiniteLossError", "StyleGANModule"]

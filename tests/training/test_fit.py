@@ -1,5 +1,3 @@
-import math
-
 import pytest
 import torch
 from lightning.pytorch.callbacks import ModelCheckpoint
@@ -71,31 +69,6 @@ def test_exact_resume_mid_fade(tmp_path, stop_batches, how):
     assert expected.keys() == actual.keys()
     for key in expected:
         torch.testing.assert_close(actual[key], expected[key], rtol=0, atol=0, msg=key)
-
-
-def test_style_mixing_probability_honoured(monkeypatch):
-    module = tiny_module(style_mixing_prob=0.9)
-    calls = []
-    real_mix = __import__("stylegan_lit.training.module", fromlist=["mix_styles"]).mix_styles
-
-    def spy(ws1, ws2, crossover):
-        calls.append(int(crossover))
-        return real_mix(ws1, ws2, crossover)
-
-    monkeypatch.setattr("stylegan_lit.training.module.mix_styles", spy)
-    torch.manual_seed(0)
-    trials = 2000
-    for _ in range(trials):
-        module._styles(1, 16)
-    rate = len(calls) / trials
-    assert abs(rate - 0.9) < 3 * math.sqrt(0.9 * 0.1 / trials)
-    # Crossover uniform over the layers in use at 16 px (num_ws 6): 1..5.
-    assert set(calls) == {1, 2, 3, 4, 5}
-    calls.clear()
-    module.hparams.style_mixing_prob = 0.0
-    for _ in range(100):
-        module._styles(1, 16)
-    assert not calls
 
 
 def test_nonfinite_steps_are_skipped_then_stop(tmp_path):

@@ -1,0 +1,96 @@
+"""What a stylegan_lit checkpoint holds beside Lightning's own keys, and its validation.
+
+One place for the format, used by the LightningModule when it saves and resumes and by
+:mod:`stylegan_lit.checkpoints` when a checkpoint is read for sampling or evaluation; no
+Lightning import, so readers of checkpoints need none.
+
+``checkpoint["stylegan_lit"]`` (:data:`META_KEY`) is a plain dict:
+
+- ``format``: :data:`FORMAT_VERSION`;
+- ``generator_config`` and ``discriminator_config``: the networks' constructor arguments
+  (their ``config``), enough to rebuild them and to tell whether a checkpoint fits a config;
+- ``d_steps``: D steps taken (the lazy regulariser's phase).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from torch import nn
+
+META_KEY = "stylegan_lit"
+FORMAT_VERSION = 1
+
+
+class CheckpointError(ValueError):
+    """A file that is not a readable stylegan_lit checkpoint, or does not fit."""
+
+
+def network_config(network: nn.Module) -> dict[str, Any]:
+    """The constructor arguments of G or D (their ``config`` attribute)."""
+    return dict(getattr(network, "config", {}))
+
+
+def write_meta(
+    checkpoint: dict[str, Any], generator: nn.Module, discriminator: nn.Module, d_steps: int
+) -> None:
+    """Add the stylegan_lit entry to a checkpoint being saved."""
+    checkpoint[META_KEY] = {
+        "format": FORMAT_VERSION,
+        "d_steps": d_steps,
+        "generator_config": network_config(generator),
+        "discriminator_config": network_config(discriminator),
+    }
+
+
+def read_meta(checkpoint: Any, source: str = "checkpoint") -> dict[str, Any]:
+    """The stylegan_lit entry of a loaded checkpoint.
+
+    Raises:
+        CheckpointError: ``source`` (a path, for the message) is not ours.
+    """
+    meta = checkpoint.get(META_KEY) if isinstance(checkpoint, dict) else None
+    if not isinstance(meta, dict) or "generator_config" not in meta:
+        raise CheckpointError(
+            f"{source} is not a stylegan_lit checkpoint (it has no '{META_KEY}' entry); "
+            "use a .ckpt written by `stylegan-lit fit`"
+        )
+    if int(meta.get("format", FORMAT_VERSION)) > FORMAT_VERSION:
+        raise CheckpointError(
+            f"{source} has checkpoint format {meta['format']}, newer than this version's "
+            f"{FORMAT_VERSION}: update stylegan_lit"
+        )
+    return meta
+
+
+def check_networks_match(
+    meta: dict[str, Any], generator: nn.Module, discriminator: nn.Module
+) -> None:
+    """Refuse a checkpoint whose networks were built with other arguments.
+
+    Raises:
+        CheckpointError: naming each differing field as ``(checkpoint, config)``.
+    """
+    for key, network in (("generator_config", generator), ("discriminator_config", discriminator)):
+        ours, theirs = network_config(network), meta.get(key, {})
+        if ours != theirs:
+            diff = {
+                k: (theirs.get(k), ours.get(k))
+                for k in sorted(set(ours) | set(theirs))
+                if ours.get(k) != theirs.get(k)
+            }
+            raise CheckpointError(
+                f"checkpoint {key.split('_')[0]} does not match this config "
+                f"(field: (checkpoint, config)) {diff}"
+            )
+
+
+__all__ = [
+    "FORMAT_VERSION",
+    "META_KEY",
+    "CheckpointError",
+    "check_networks_match",
+    "network_config",
+    "read_meta",
+    "write_meta",
+]
