@@ -25,9 +25,10 @@ test: $(STAMP)  ## run the whole test suite
 test-fast: $(STAMP)  ## the tests without the slow end-to-end ones
 	$(PY) -m pytest -m "not slow"
 
-lint: $(STAMP)  ## ruff check and format check
+lint: $(STAMP)  ## ruff check, format check and the type checker (mypy, settings in pyproject.toml)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 format: $(STAMP)  ## apply ruff fixes and formatting
 	$(VENV)/bin/ruff check --fix .

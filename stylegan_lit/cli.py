@@ -297,6 +297,7 @@ class StyleGANCLI(LightningCLI):
 def run_summary(trainer: Trainer, seconds: float | None = None) -> str:
     """What a finished run wrote and what to try next, for the console."""
     module = trainer.lightning_module
+    assert isinstance(module, StyleGANModule)
     took = "" if seconds is None else f" in {seconds / 60:.1f} min"
     lines = [
         f"Trained to {int(module.images_seen) / 1000:.1f} kimg at {int(module.resolution)} px "

@@ -46,7 +46,13 @@ class WandbLogger(LightningWandbLogger):
             save_dir = os.path.abspath(save_dir)
             if name is None:
                 name = Path(save_dir).name
-        super().__init__(save_dir=save_dir, name=name, project=project, offline=offline, **kwargs)
+        super().__init__(
+            save_dir=save_dir,  # type: ignore[arg-type]  # Lightning accepts None (wandb's cwd)
+            name=name,
+            project=project,
+            offline=offline,
+            **kwargs,
+        )
         self._wandb_init.pop("anonymous", None)
 
     @property

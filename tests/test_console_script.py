@@ -39,7 +39,10 @@ TINY_FIT = [
 
 
 def run(*args: str | Path, cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "WANDB_MODE": "offline"}
+    # A fresh process as a user starts it: no W&B service of this test process to attach to
+    # (a shared service finishes writing a run after the run's process exits).
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WANDB_")}
+    env["WANDB_MODE"] = "offline"
     env.pop("STYLEGAN_LIT_TRACEBACK", None)
     return subprocess.run(
         [str(SCRIPT), *map(str, args)],

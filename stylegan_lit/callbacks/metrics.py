@@ -43,8 +43,8 @@ class LightningCollective:
         if self.world_size == 1:
             return rows
         device = self.strategy.root_device
-        counts = self.strategy.all_gather(torch.tensor([rows.shape[0]], device=device))
-        counts = [int(c) for c in counts.reshape(-1)]
+        gathered_counts = self.strategy.all_gather(torch.tensor([rows.shape[0]], device=device))
+        counts = [int(c) for c in gathered_counts.reshape(-1)]
         padded = rows.new_zeros((max(counts), *rows.shape[1:]))
         padded[: rows.shape[0]] = rows
         gathered = self.strategy.all_gather(padded.to(device))  # [world, longest, ...]
@@ -252,7 +252,7 @@ class MetricsCallback(pl.Callback):
             collective=collective,
             device=pl_module.device,
         )
-        self.last_evaluated_at = int(pl_module.images_seen)  # type: ignore[arg-type]
+        self.last_evaluated_at = int(pl_module.images_seen)
         if not result:
             return result
         logged = {

@@ -115,7 +115,7 @@ class ProgressiveGrowing(pl.Callback):
         """Tell the data module what the coming epoch (one level) serves."""
         phase = self.phase(pl_module)
         per_rank = phase.batch_size // trainer.world_size
-        datamodule = trainer.datamodule
+        datamodule = trainer.datamodule  # type: ignore[attr-defined]  # a Trainer property
         if datamodule is None or not hasattr(datamodule, "set_stream"):
             raise TypeError("ProgressiveGrowing needs a data module with set_stream()")
         datamodule.set_stream(

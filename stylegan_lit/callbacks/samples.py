@@ -54,7 +54,7 @@ def style_mixing_grid(
         The figure (cell (r, k): row seed r with ``layers[r]`` taken from column seed k) and
         the style range of each row.
     """
-    resolution = int(pl_module.resolution)  # type: ignore[arg-type]
+    resolution = int(pl_module.resolution)
     layout = assign_ranges(style_ranges(resolution), len(row_seeds))
     figure = style_mixing(
         pl_module.generator_ema,
@@ -64,7 +64,7 @@ def style_mixing_grid(
         truncation_psi=truncation_psi,
         truncation_cutoff=truncation_cutoff,
         resolution=resolution,
-        alpha=float(pl_module.alpha),  # type: ignore[arg-type]
+        alpha=float(pl_module.alpha),
         device=pl_module.device,
     )
     return figure, layout
@@ -203,7 +203,7 @@ class SampleGrids(pl.Callback):
         rows = ", ".join(
             f"{len(list(group))} x {style}" for style, group in itertools.groupby(layout)
         )
-        caption = f"kimg {kimg:.1f}, {int(pl_module.resolution)} px; rows: {rows}"  # type: ignore[arg-type]
+        caption = f"kimg {kimg:.1f}, {int(pl_module.resolution)} px; rows: {rows}"
         self._send_to_logger(trainer, grid, "samples/style_mixing", caption)
 
     @staticmethod

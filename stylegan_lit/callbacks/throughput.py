@@ -88,7 +88,9 @@ class Throughput(pl.Callback):
         self.last: dict[str, float] = {}
 
     def _interval(self, trainer: pl.Trainer) -> int:
-        return self.every_n_steps if self.every_n_steps is not None else trainer.log_every_n_steps
+        if self.every_n_steps is not None:
+            return self.every_n_steps
+        return trainer.log_every_n_steps  # type: ignore[attr-defined]  # set by Lightning's connector
 
     def on_train_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         self.meter = ThroughputMeter()  # a new fit measures from its own first batch

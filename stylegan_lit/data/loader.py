@@ -19,7 +19,7 @@ from torch.utils.data import DataLoader, Dataset
 from stylegan_lit.data.sampler import Stream, StreamBatchSampler
 
 
-def _pass_through(batch: Tensor) -> Tensor:
+def _pass_through(batch: Any) -> Any:
     """The dataset's ``__getitems__`` already returns the batch tensor."""
     return batch
 
@@ -52,30 +52,32 @@ class StreamLoader(DataLoader):
     ) -> None:
         super().__init__(
             dataset,
-            batch_sampler=batch_sampler,
+            # It yields one BatchRequest per batch, which the dataset reads whole.
+            batch_sampler=batch_sampler,  # type: ignore[arg-type]
             collate_fn=_pass_through,
             num_workers=num_workers,
             pin_memory=pin_memory,
             persistent_workers=persistent_workers and num_workers > 0,
             prefetch_factor=prefetch_factor if num_workers > 0 else None,
         )
+        self.stream_sampler = batch_sampler
         self.batches_yielded = 0
         self._resume_at = 0
 
     @property
     def stream(self) -> Stream:
-        return self.batch_sampler.stream
+        return self.stream_sampler.stream
 
     def set_stream(self, stream: Stream) -> None:
         """Serve ``stream`` from its first batch on the next iteration."""
-        self.batch_sampler.set_stream(stream)
+        self.stream_sampler.set_stream(stream)
         self.batches_yielded = 0
         self._resume_at = 0
 
-    def __iter__(self) -> Iterator[Tensor]:
+    def __iter__(self) -> Iterator[Tensor]:  # type: ignore[override]  # counts batches
         first = min(self._resume_at, len(self))
         self._resume_at = 0
-        self.batch_sampler.first_batch = first
+        self.stream_sampler.first_batch = first
         self.batches_yielded = first
         return _CountingIterator(self, super().__iter__())
 

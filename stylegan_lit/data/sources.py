@@ -67,7 +67,8 @@ class FolderFiles(ImageFiles):
 
     def __init__(self, root: str | os.PathLike[str]) -> None:
         path = Path(root)
-        names, ignored = [], []
+        names: list[str] = []
+        ignored: list[str] = []
         for directory, subdirs, files in os.walk(path):
             subdirs[:] = sorted(d for d in subdirs if not d.startswith("."))
             for file in files:

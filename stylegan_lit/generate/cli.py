@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Literal
 
 import torch
 
@@ -30,7 +31,7 @@ from stylegan_lit.generate.figures import RenderOptions
 from stylegan_lit.generate.mixing import style_range
 from stylegan_lit.generate.seeds import SeedError, parse_seeds
 from stylegan_lit.models import Generator
-from stylegan_lit.nn import NOISE_MODES
+from stylegan_lit.nn import NOISE_MODES, NoiseMode
 
 PROG = "stylegan-lit generate"
 FIGURES = ("images", "mixing", "variation", "truncation", "interpolation", "edit")
@@ -172,7 +173,7 @@ def _render_options(args: argparse.Namespace, loaded: LoadedGenerator) -> Render
         raise UsageError(f"--device {args.device!r}: {error}") from None
     if device.type == "cuda" and not torch.cuda.is_available():
         raise UsageError(f"--device {args.device}: CUDA is not available")
-    default_noise = "random" if args.figure == "variation" else "const"
+    default_noise: NoiseMode = "random" if args.figure == "variation" else "const"
     return RenderOptions(
         resolution=resolution,
         alpha=loaded.alpha if resolution == loaded.resolution else 1.0,
@@ -216,7 +217,9 @@ def _run(args: argparse.Namespace, G: Generator, options: RenderOptions) -> list
     if args.figure == "interpolation":
         if len(seeds) < 2:
             raise UsageError("an interpolation needs at least two seeds")
-        spaces = ("z", "w") if args.space == "both" else (args.space,)
+        spaces: tuple[Literal["z", "w"], ...] = (
+            ("z", "w") if args.space == "both" else (args.space,)
+        )
         if find_ffmpeg() is None:
             print(f"{PROG}: no ffmpeg found, MP4 skipped (GIF written)", file=sys.stderr)
         return figures.write_interpolation(

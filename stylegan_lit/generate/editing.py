@@ -374,9 +374,13 @@ def edit_outcome(
     against it; an edit works when the decision flips. Run the same with
     :meth:`AttributeDirection.random_like` as the control.
     """
-    options = dict(resolution=resolution, alpha=alpha, batch_size=batch_size, device=device)
-    before = scorer(synthesize(G, ws, **options)).float().cpu()
+
+    def render(ws: Tensor) -> Tensor:
+        return synthesize(G, ws, resolution=resolution, alpha=alpha, batch_size=batch_size,
+                          device=device)  # fmt: skip
+
+    before = scorer(render(ws)).float().cpu()
     signs = torch.where(before > 0.5, -1.0, 1.0)
-    after = scorer(synthesize(G, edit_ws(ws, direction, signs * strength), **options))
+    after = scorer(render(edit_ws(ws, direction, signs * strength)))
     after = after.float().cpu()
     return EditOutcome(before=before, after=after, flipped=(before > 0.5) != (after > 0.5))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 from torch import Tensor
@@ -138,24 +139,29 @@ def style_mixing(
             ``"const"`` noise (the default) keeps cells comparable with their sources.
     """
     per_row = _per_row_layers(layers, len(row_seeds), G.num_ws)
-    options = dict(
-        resolution=resolution,
-        alpha=alpha,
-        noise_mode=noise_mode,
-        batch_size=batch_size,
-        device=device,
+    row_ws, col_ws = (
+        map_seeds(
+            G,
+            seeds,
+            truncation_psi=truncation_psi,
+            truncation_cutoff=truncation_cutoff,
+            device=device,
+        )
+        for seeds in (row_seeds, col_seeds)
     )
-    map_options = dict(truncation_psi=truncation_psi, truncation_cutoff=truncation_cutoff)
-    row_ws = map_seeds(G, row_seeds, **map_options, device=device)
-    col_ws = map_seeds(G, col_seeds, **map_options, device=device)
     mixed_ws = torch.stack(
         [
             copy_layers(row[None], col_ws, row_layers)
             for row, row_layers in zip(row_ws, per_row, strict=True)
         ]
     )  # [R, K, num_ws, w_dim]
-    sources = synthesize(G, torch.cat([row_ws, col_ws]), **options)
-    mixed = synthesize(G, mixed_ws, **options)
+    sources, mixed = (
+        synthesize(
+            G, ws, resolution=resolution, alpha=alpha, noise_mode=noise_mode,
+            batch_size=batch_size, device=device,
+        )
+        for ws in (torch.cat([row_ws, col_ws]), mixed_ws)
+    )  # fmt: skip
     return MixingFigure(
         row_images=sources[: len(row_seeds)],
         col_images=sources[len(row_seeds) :],
@@ -174,10 +180,10 @@ def _layer_list(layers: Layers, num_ws: int) -> list[int]:
 
 def _per_row_layers(layers: Layers | Sequence[Layers], rows: int, num_ws: int) -> list[list[int]]:
     single = isinstance(layers, StyleRange | range) or all(isinstance(x, int) for x in layers)
-    per_row = [layers] * rows if single else list(layers)  # type: ignore[list-item]
+    per_row: list[Any] = [layers] * rows if single else list(layers)  # type: ignore[arg-type]
     if len(per_row) != rows:
         raise ValueError(f"{len(per_row)} layer ranges given for {rows} rows")
-    return [_layer_list(row_layers, num_ws) for row_layers in per_row]  # type: ignore[arg-type]
+    return [_layer_list(row_layers, num_ws) for row_layers in per_row]
 
 
 def assign_ranges(ranges: Sequence[StyleRange], rows: int) -> list[StyleRange]:

@@ -155,7 +155,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             truncation_psi=args.truncation_psi,
             resolution=resolution,
             alpha=alpha,
-            noise_mode=noise_mode,  # type: ignore[arg-type]
+            noise_mode=noise_mode,
         )
 
     def measure(metric_names: list[str], count: int, **options: Any) -> MetricSuite:

@@ -497,14 +497,14 @@ def compute_inception_metrics(
         raise ValueError(f"real features have {real.features_sum.shape[0]} dims, fakes {dim}")
     result: dict[str, float] = {}
     if fid:
-        metric = FrechetInceptionDistance(
+        fid_metric = FrechetInceptionDistance(
             feature=_GivenFeatures(dim), reset_real_features=False, sync_on_compute=False
         )
-        metric.real_features_sum = real.features_sum.double()
-        metric.real_features_cov_sum = real.features_cov_sum.double()
-        metric.real_features_num_samples = torch.tensor(real.num_samples, dtype=torch.long)
-        metric.update(fake_features.float().cpu(), real=False)
-        result["fid"] = float(metric.compute())
+        fid_metric.real_features_sum = real.features_sum.double()
+        fid_metric.real_features_cov_sum = real.features_cov_sum.double()
+        fid_metric.real_features_num_samples = torch.tensor(real.num_samples, dtype=torch.long)
+        fid_metric.update(fake_features.float().cpu(), real=False)
+        result["fid"] = float(fid_metric.compute())
     if kid:
         if real.features is None:
             raise ValueError("KID needs the real features; compute them with keep_features")

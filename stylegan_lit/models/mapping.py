@@ -25,6 +25,8 @@ class MappingNetwork(nn.Module):
         num_ws: If set, outputs are broadcast to [N, num_ws, w_dim] for the synthesis network.
     """
 
+    w_avg: Tensor  # buffer: the running mean of w (truncation centre)
+
     def __init__(
         self,
         z_dim: int = 512,

@@ -88,11 +88,11 @@ class SynthesisBlock(nn.Module):
     def __init__(self, in_channels: int, out_channels: int, w_dim: int, resolution: int) -> None:
         super().__init__()
         self.resolution = resolution
+        self.const: nn.Parameter | None = None
+        self.conv0: UpsampleConv | None = None
         if resolution == 4:
             self.const = nn.Parameter(torch.ones(1, out_channels, 4, 4))
-            self.conv0 = None
         else:
-            self.const = None
             self.conv0 = UpsampleConv(in_channels, out_channels)
         self.epilogue0 = StyleEpilogue(out_channels, w_dim, resolution)
         self.conv1 = EqualizedConv2d(out_channels, out_channels, 3, bias=False)

@@ -98,9 +98,9 @@ def set_fused_ops(
     """
     for module in root.modules():
         if resampling is not None and hasattr(module, "fused_resampling"):
-            module.fused_resampling = resampling
+            setattr(module, "fused_resampling", resampling)  # noqa: B010 (any layer type)
         if epilogue is not None and hasattr(module, "fused_epilogue"):
-            module.fused_epilogue = epilogue
+            setattr(module, "fused_epilogue", epilogue)  # noqa: B010
 
 
 class _AdaptiveInstanceNorm(torch.autograd.Function):

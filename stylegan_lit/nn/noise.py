@@ -26,6 +26,8 @@ class NoiseInjection(nn.Module):
         ``"none"``: no noise.
     """
 
+    noise_const: Tensor  # buffer: the stored noise image of noise_mode='const'
+
     def __init__(self, channels: int, resolution: int) -> None:
         super().__init__()
         self.channels = channels

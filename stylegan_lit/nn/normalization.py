@@ -49,6 +49,7 @@ class AdaIN(nn.Module):
         """Normalise and restyle as one autograd node (:func:`adaptive_instance_norm`)."""
         self.affine = EqualizedLinear(w_dim, 2 * channels, gain=1.0)
         with torch.no_grad():
+            assert self.affine.bias is not None
             self.affine.bias[:channels].fill_(1.0)
 
     def styles(self, w: Tensor) -> tuple[Tensor, Tensor]:

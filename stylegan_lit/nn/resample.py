@@ -91,6 +91,8 @@ class Blur(nn.Module):
     The filter is a non-trainable buffer, so it moves with ``.to()`` and costs no parameter.
     """
 
+    kernel: Tensor  # buffer: the normalised [1, 2, 1] x [1, 2, 1] filter
+
     def __init__(self) -> None:
         super().__init__()
         taps = torch.tensor([1.0, 2.0, 1.0])

@@ -21,7 +21,7 @@ def ema_beta(batch_size: int, half_life_kimg: float) -> float:
 @torch.no_grad()
 def update_ema(ema: nn.Module, model: nn.Module, beta: float) -> None:
     """``ema = lerp(model, ema, beta)`` for parameters; buffers (``w_avg``, noise) are copied."""
-    ema_params = list(ema.parameters())
+    ema_params: list[torch.Tensor] = list(ema.parameters())
     model_params = [p.detach() for p in model.parameters()]
     if len(ema_params) != len(model_params):
         raise ValueError("EMA and model have different parameter lists")

@@ -129,9 +129,14 @@ class StyleGANModule(pl.LightningModule):
         self._synthesize = CompiledOrEager(generator.synthesis.forward, "G", enabled=False)
         self._discriminate = CompiledOrEager(discriminator.forward, "D", enabled=False)
 
+    @property
+    def hp(self) -> Any:
+        """The constructor's arguments (``hparams``), typed for attribute access."""
+        return self.hparams
+
     # ------------------------------------------------------------------ configuration
     def setup(self, stage: str) -> None:
-        hp = self.hparams
+        hp = self.hp
         for network in (self.generator, self.generator_ema, self.discriminator):
             set_fused_ops(network, resampling=hp.fused_resampling, epilogue=hp.fused_epilogue)
         if hp.channels_last:
@@ -141,7 +146,7 @@ class StyleGANModule(pl.LightningModule):
             self._discriminate = CompiledOrEager(self.discriminator.forward, "D")
 
     def configure_optimizers(self) -> list[torch.optim.Optimizer]:
-        hp = self.hparams
+        hp = self.hp
         make = lambda params: torch.optim.Adam(  # noqa: E731
             params, lr=hp.learning_rate, betas=tuple(hp.betas), eps=hp.eps
         )
@@ -160,7 +165,7 @@ class StyleGANModule(pl.LightningModule):
     def draw_latents(self, batch: int, resolution: int) -> LatentDraw:
         """A minibatch's z and style-mixing decision (see :mod:`.latents`)."""
         return draw_latents(
-            batch, self.generator.z_dim, resolution, self.hparams.style_mixing_prob, self.device
+            batch, self.generator.z_dim, resolution, self.hp.style_mixing_prob, self.device
         )
 
     @torch.no_grad()
@@ -179,13 +184,13 @@ class StyleGANModule(pl.LightningModule):
             truncation_cutoff=truncation_cutoff,
             resolution=int(self.resolution),
             alpha=float(self.alpha),
-            noise_mode=noise_mode,  # type: ignore[arg-type]
+            noise_mode=noise_mode,
         )
 
     # ------------------------------------------------------------------ training
     def _seed_step(self) -> None:
         rank = self.trainer.global_rank if self._trainer is not None else 0
-        step_seed = hash((self.hparams.seed, int(self.images_seen), rank)) % (2**63)
+        step_seed = hash((self.hp.seed, int(self.images_seen), rank)) % (2**63)
         torch.manual_seed(step_seed)
 
     def _world_size(self) -> int:
@@ -207,8 +212,8 @@ class StyleGANModule(pl.LightningModule):
                 "the data module must serve the resolution set by the schedule"
             )
         self._seed_step()
-        opt_g, opt_d = self.optimizers()
-        hp = self.hparams
+        opt_g, opt_d = self.optimizers()  # type: ignore[attr-defined]  # a list of two here
+        hp = self.hp
         if hp.channels_last:
             real = real.contiguous(memory_format=torch.channels_last)
         chunks = real.split(hp.max_microbatch or real.shape[0])
@@ -315,7 +320,7 @@ class StyleGANModule(pl.LightningModule):
         else:
             self.nonfinite_skips += 1
             self._consecutive_nonfinite += 1
-            if self._consecutive_nonfinite >= self.hparams.max_nonfinite_steps:
+            if self._consecutive_nonfinite >= self.hp.max_nonfinite_steps:
                 raise NonFiniteLossError(
                     f"{name} produced non-finite gradients for {self._consecutive_nonfinite} "
                     f"consecutive steps (at kimg {self.kimg:.3f}, {int(self.resolution)} px); "
