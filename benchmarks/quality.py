@@ -1,0 +1,440 @@
+"""Quality curves: train a config and measure its G_ema as it learns (SWD ratio, attributes).
+
+A GAN's loss says nothing about how its images look, and one SWD number says little without
+the floor it is measured against. This script trains any config (the config's own schedule
+by default) and, every ``--every-kimg`` and at the end, measures G_ema (no truncation,
+random noise) against the training faces:
+
+* **SWD** (the package's :class:`~stylegan_lit.metrics.swd.SlicedWassersteinDistance`, x1e3)
+  of ``--num-images`` samples against as many real faces, per pyramid level and averaged,
+  next to the real-vs-real floor measured in the same run (a second, disjoint set of real
+  faces against the first), and their ratio: 1 is as good as SWD can tell.
+* **Attributes**: one small classifier per yes/no attribute of the synthetic faces
+  (:func:`~stylegan_lit.generate.attribute_classifier.train_attribute_classifier`, trained
+  on fresh renders before training starts) labels the samples and the real faces; the
+  frequency in samples against the frequency in the data, per attribute, and the largest
+  gap. Both frequencies come from the same classifier, so its errors on sharp renders
+  largely cancel (the true label frequency is recorded too).
+* **Noise strengths**: the mean absolute learned noise strength per resolution of G_ema,
+  the quantity behind the demo's speckle (issue 18).
+
+Training time excludes the measurements (their seconds are recorded apart), so the
+wall-clock axis is what a plain ``stylegan-lit fit`` of the config would take.
+
+Writes to ``--out``: ``quality.jsonl`` (one line per measurement, then a summary line),
+``quality.png`` (curves vs kimg and vs wall-clock), ``samples.png`` (final G_ema grid) and
+prints a summary table; the summary holds the CPU model, thread count, images/s and peak
+memory (max RSS of this process and of its data workers).
+
+    python benchmarks/quality.py --config configs/demo.yaml                  # its schedule
+    python benchmarks/quality.py --config configs/demo.yaml --kimg 4 --every-kimg 2
+    python benchmarks/quality.py --config configs/demo.yaml --minutes 3 --model.r1_gamma=1
+
+Arguments the script does not know are passed to ``stylegan-lit fit`` as overrides. Needs
+the ``bench`` extra (matplotlib) for the plot.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import lightning.pytorch as pl  # noqa: E402
+
+from stylegan_lit.metrics.swd import SlicedWassersteinDistance  # noqa: E402
+
+ATTRIBUTES = ("glasses", "sunglasses", "hat", "beard", "smile", "mouth_open")
+"""Yes/no attributes scored (``attribute_labels`` accepts these; colours are not yes/no)."""
+
+REAL_SEED = 7919
+"""Seed of the real-face permutation used for SWD and attributes (distinct from metrics')."""
+
+
+def cpu_model() -> str:
+    """The CPU's model name from /proc/cpuinfo (``platform.processor()`` is often empty)."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def peak_memory_mb() -> dict[str, float]:
+    """Max resident set size so far of this process and of its reaped children (MiB)."""
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return {"peak_rss_mb": round(own, 1), "peak_rss_children_mb": round(children, 1)}
+
+
+def swd_ratio(swd: float, floor: float) -> float:
+    """SWD divided by the real-vs-real floor; ``inf`` when the floor is not positive."""
+    return swd / floor if floor > 0 else float("inf")
+
+
+def attribute_gaps(fake: dict[str, float], real: dict[str, float]) -> dict[str, float]:
+    """Absolute frequency difference per attribute present in both dicts."""
+    return {name: abs(fake[name] - real[name]) for name in fake if name in real}
+
+
+def largest_gap(gaps: dict[str, float]) -> tuple[str | None, float]:
+    """The attribute with the largest gap and the gap (``(None, 0.0)`` when empty)."""
+    if not gaps:
+        return None, 0.0
+    name = max(gaps, key=lambda k: (gaps[k], k))
+    return name, gaps[name]
+
+
+def swd_of(reals: torch.Tensor, others: torch.Tensor, seed: int = 0) -> dict[str, float]:
+    """Multi-scale SWD (x1e3) of two image sets (uint8, or floats in [-1, 1])."""
+    swd = SlicedWassersteinDistance(seed=seed)
+    swd.update(reals, real=True)
+    swd.update(others, real=False)
+    return swd.compute()
+
+
+class QualityProbe(pl.Callback):
+    """Measures G_ema every ``every_kimg`` and at the end; stops after ``minutes`` of training.
+
+    Args:
+        out: Folder for ``quality.jsonl``.
+        every_kimg: Measurement interval.
+        num_images: Samples (and real faces per set) per measurement.
+        classifiers: Attribute name -> trained classifier.
+        minutes: Training wall-clock budget (measurements excluded), or ``None``.
+        batch_size: Sampling batch.
+    """
+
+    def __init__(
+        self,
+        out: Path,
+        every_kimg: float,
+        num_images: int,
+        classifiers: dict[str, Any],
+        minutes: float | None,
+        batch_size: int = 128,
+    ) -> None:
+        self.out = out
+        self.every_images = max(1, int(every_kimg * 1000))
+        self.num_images = num_images
+        self.classifiers = classifiers
+        self.minutes = minutes
+        self.batch_size = batch_size
+        self.rows: list[dict[str, Any]] = []
+        self.next_at = self.every_images
+        self.start = 0.0
+        self.eval_seconds = 0.0
+        self._reals: dict[int, dict[str, Any]] = {}  # resolution -> reals, floor, attributes
+
+    def train_seconds(self) -> float:
+        return time.perf_counter() - self.start - self.eval_seconds
+
+    def on_train_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        self.start = time.perf_counter()
+
+    def on_train_batch_end(
+        self, trainer: pl.Trainer, pl_module: Any, outputs: Any, batch: Any, batch_idx: int
+    ) -> None:
+        images_seen = int(pl_module.images_seen)
+        if images_seen >= self.next_at:
+            self.next_at = (images_seen // self.every_images + 1) * self.every_images
+            self.measure(trainer, pl_module)
+        if self.minutes is not None and self.train_seconds() >= 60 * self.minutes:
+            trainer.should_stop = True
+
+    def on_train_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        if not self.rows or self.rows[-1]["images"] != int(pl_module.images_seen):
+            self.measure(trainer, pl_module)
+
+    def _real_reference(self, datamodule: Any, resolution: int) -> dict[str, Any]:
+        """Two disjoint real sets at ``resolution``, their SWD (the floor), attribute rates."""
+        if resolution not in self._reals:
+            both = datamodule.real_images(resolution, 2 * self.num_images, seed=REAL_SEED)
+            first, second = both[: self.num_images], both[self.num_images :]
+            floor = swd_of(first, second)
+            as_float = first.float().div(127.5).sub(1)
+            rates = {
+                name: float((clf.predict_proba(as_float) > 0.5).float().mean())
+                for name, clf in self.classifiers.items()
+            }
+            self._reals[resolution] = {"images": first, "floor": floor, "rates": rates}
+        return self._reals[resolution]
+
+    @torch.no_grad()
+    def samples(
+        self, pl_module: Any, count: int, seed: int = 0, noise_mode: str = "random"
+    ) -> torch.Tensor:
+        """``count`` G_ema images in [-1, 1] (no truncation), fixed latents."""
+        generator = torch.Generator().manual_seed(seed)
+        z = torch.randn(count, pl_module.generator.z_dim, generator=generator)
+        with torch.random.fork_rng():
+            torch.manual_seed(seed)
+            parts = [
+                pl_module.sample(chunk, noise_mode=noise_mode).float().cpu()
+                for chunk in z.split(self.batch_size)
+            ]
+        return torch.cat(parts).clamp(-1, 1)
+
+    def measure(self, trainer: pl.Trainer, pl_module: Any) -> dict[str, Any]:
+        began = time.perf_counter()
+        resolution = int(pl_module.resolution)
+        reference = self._real_reference(trainer.datamodule, resolution)
+        fakes = self.samples(pl_module, self.num_images)
+        swd = swd_of(reference["images"], fakes)
+        # The same latents without noise inputs: tells noise-made speckle from bad shapes.
+        quiet = swd_of(reference["images"], self.samples(pl_module, self.num_images, 0, "none"))
+        rates = {
+            name: float((clf.predict_proba(fakes) > 0.5).float().mean())
+            for name, clf in self.classifiers.items()
+        }
+        gaps = attribute_gaps(rates, reference["rates"])
+        worst, worst_gap = largest_gap(gaps)
+        strengths: dict[str, float] = {}
+        for name, module in pl_module.generator_ema.named_modules():
+            strength = getattr(module, "strength", None)
+            if isinstance(strength, torch.Tensor) and "noise" in name:
+                res = str(getattr(module, "resolution", "?"))
+                strengths.setdefault(res, []).append(float(strength.abs().mean()))  # type: ignore[attr-defined]
+        row = {
+            "kind": "measure",
+            "kimg": round(pl_module.kimg, 3),
+            "images": int(pl_module.images_seen),
+            "resolution": resolution,
+            "alpha": round(float(pl_module.alpha), 3),
+            "train_seconds": round(self.train_seconds(), 1),
+            "swd": {k: round(v, 3) for k, v in swd.items()},
+            "floor": {k: round(v, 3) for k, v in reference["floor"].items()},
+            "swd_avg": round(swd["swd_avg"], 3),
+            "floor_avg": round(reference["floor"]["swd_avg"], 3),
+            "ratio": round(swd_ratio(swd["swd_avg"], reference["floor"]["swd_avg"]), 3),
+            "swd_avg_no_noise": round(quiet["swd_avg"], 3),
+            "attr_fake": {k: round(v, 4) for k, v in rates.items()},
+            "attr_real": {k: round(v, 4) for k, v in reference["rates"].items()},
+            "attr_max_gap": round(worst_gap, 4),
+            "attr_worst": worst,
+            "noise_strength": {k: round(float(np.mean(v)), 4) for k, v in strengths.items()},
+        }
+        self.eval_seconds += time.perf_counter() - began
+        row["eval_seconds"] = round(time.perf_counter() - began, 1)
+        self.rows.append(row)
+        with (self.out / "quality.jsonl").open("a") as file:
+            file.write(json.dumps(row) + "\n")
+        print(
+            f"[quality] kimg {row['kimg']:.1f} ({resolution} px, alpha {row['alpha']}): "
+            f"SWD {row['swd_avg']:.2f} floor {row['floor_avg']:.2f} ratio {row['ratio']:.2f}, "
+            f"(noise off {row['swd_avg_no_noise']:.2f}), max attribute gap {worst_gap:.3f} "
+            f"({worst}), train {row['train_seconds']:.0f} s",
+            flush=True,
+        )
+        return row
+
+
+def train_classifiers(resolution: int, steps: int, cache: Path | None) -> dict[str, Any]:
+    """One attribute classifier per :data:`ATTRIBUTES`, with its held-out accuracy printed.
+
+    Rendering the training faces takes most of the time (tens of seconds per attribute on
+    2 cores) and the result depends only on (attribute, resolution, steps), so trained
+    classifiers are kept in ``cache`` and reused by later runs.
+    """
+    from stylegan_lit.generate.attribute_classifier import train_attribute_classifier
+
+    classifiers = {}
+    for name in ATTRIBUTES:
+        began = time.perf_counter()
+        path = None if cache is None else cache / f"{name}-{resolution}px-{steps}steps.pt"
+        if path is not None and path.is_file():
+            clf = torch.load(path, weights_only=False)
+        else:
+            clf = train_attribute_classifier(name, resolution, steps=steps)
+            if path is not None:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                torch.save(clf, path)
+        classifiers[name] = clf
+        print(
+            f"[quality] classifier {name}: balanced accuracy {clf.validation_accuracy:.3f} "
+            f"({time.perf_counter() - began:.0f} s)",
+            flush=True,
+        )
+    return classifiers
+
+
+def true_label_rates(datamodule: Any, count: int) -> dict[str, float]:
+    """Attribute frequencies from the synthetic faces' own labels (empty for other data)."""
+    from stylegan_lit.data.synthetic import SyntheticFaces
+    from stylegan_lit.generate.attribute_classifier import attribute_labels
+
+    hparams = dict(getattr(datamodule, "hparams", {}))
+    if hparams.get("source") != "synthetic":
+        return {}
+    size = int(hparams.get("num_images", count))
+    faces = SyntheticFaces(size, seed=int(hparams.get("seed", 0)), resolution=8)
+    attrs = faces.attribute_batch(np.arange(min(count, size)))
+    return {name: float(attribute_labels(attrs, name).mean()) for name in ATTRIBUTES}
+
+
+def plot(rows: list[dict[str, Any]], path: Path, title: str) -> None:
+    """SWD ratio and the largest attribute gap against kimg and against training minutes."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    kimg = [r["kimg"] for r in rows]
+    minutes = [r["train_seconds"] / 60 for r in rows]
+    fig, axes = plt.subplots(2, 2, figsize=(11, 7))
+    for col, (xs, label) in enumerate(((kimg, "kimg"), (minutes, "training minutes"))):
+        ax = axes[0, col]
+        ax.plot(xs, [r["swd_avg"] for r in rows], "o-", label="SWD G_ema vs real")
+        ax.plot(xs, [r["swd_avg_no_noise"] for r in rows], "x-", label="same, noise off")
+        ax.plot(xs, [r["floor_avg"] for r in rows], "s--", label="real vs real (floor)")
+        ax.set_yscale("log")
+        ax.set_ylabel("SWD x1e3 (avg of levels)")
+        ax2 = ax.twinx()
+        ax2.plot(xs, [r["ratio"] for r in rows], "^:", color="C3", label="ratio")
+        ax2.set_ylabel("ratio", color="C3")
+        ax.legend(loc="upper right", fontsize=8)
+        ax = axes[1, col]
+        for name in rows[-1]["attr_fake"]:
+            ax.plot(xs, [r["attr_fake"][name] - r["attr_real"][name] for r in rows], label=name)
+        ax.axhline(0, color="k", lw=0.5)
+        ax.set_ylabel("attribute frequency, samples - data")
+        ax.set_xlabel(label)
+        ax.legend(fontsize=7, ncol=2)
+    fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def summary_table(rows: list[dict[str, Any]], summary: dict[str, Any]) -> str:
+    lines = [
+        f"{'kimg':>7} {'res':>4} {'min':>6} {'SWD':>7} {'floor':>6} {'ratio':>6} {'gap':>6}",
+    ]
+    for r in rows:
+        lines.append(
+            f"{r['kimg']:7.1f} {r['resolution']:4d} {r['train_seconds'] / 60:6.2f} "
+            f"{r['swd_avg']:7.2f} {r['floor_avg']:6.2f} {r['ratio']:6.2f} {r['attr_max_gap']:6.3f}"
+        )
+    last = rows[-1]
+    lines.append("per level (final): " + ", ".join(
+        f"{k}: {v:.2f} / {last['floor'][k]:.2f}" for k, v in last["swd"].items() if k != "swd_avg"
+    ))  # fmt: skip
+    lines.append("attributes (samples / data by classifier / true labels): " + ", ".join(
+        f"{k} {v:.3f}/{last['attr_real'][k]:.3f}/{summary['attr_true'].get(k, float('nan')):.3f}"
+        for k, v in last["attr_fake"].items()
+    ))  # fmt: skip
+    lines.append(
+        f"train {summary['train_seconds']:.0f} s ({summary['images_per_second']:.1f} img/s), "
+        f"measurements {summary['eval_seconds']:.0f} s, peak RSS {summary['peak_rss_mb']:.0f} "
+        f"MiB (workers {summary['peak_rss_children_mb']:.0f}), {summary['cpu']}, "
+        f"{summary['threads']} threads"
+    )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--config", required=True, help="a stylegan-lit fit config")
+    parser.add_argument("--kimg", type=float, default=None, help="total kimg (default: config)")
+    parser.add_argument("--minutes", type=float, default=None, help="training time budget")
+    parser.add_argument("--every-kimg", type=float, default=5.0, help="measurement interval")
+    parser.add_argument("--num-images", type=int, default=2000, help="samples per measurement")
+    parser.add_argument("--classifier-steps", type=int, default=400)
+    parser.add_argument(
+        "--classifier-cache",
+        type=Path,
+        default=Path.home() / ".cache" / "stylegan_lit" / "attribute_classifiers",
+        help="folder of trained attribute classifiers ('' for none)",
+    )
+    parser.add_argument("--threads", type=int, default=None, help="torch threads (default: all)")
+    parser.add_argument("--out", type=Path, default=None, help="default: a new temp folder")
+    args, overrides = parser.parse_known_args()
+
+    from stylegan_lit.cli import build_cli
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    out = args.out or Path(tempfile.mkdtemp(prefix="quality-"))
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "quality.jsonl").unlink(missing_ok=True)
+    words = [
+        f"--config={args.config}",
+        f"--trainer.default_root_dir={out / 'run'}",
+        "--trainer.logger=false",
+        "--trainer.enable_checkpointing=false",
+        "--trainer.enable_progress_bar=false",
+        "--trainer.enable_model_summary=false",
+        "--metrics.every_kimg=1e9",  # our probe measures; the run's own metrics only at 0
+        "--metrics.at_end=false",
+        "--samples.every_kimg=1e9",
+        *([f"--progressive.total_kimg={args.kimg}"] if args.kimg is not None else []),
+        *overrides,
+    ]
+    cli = build_cli(words, run=False)
+    final_resolution = int(cli.model.generator.resolution)
+    cache = args.classifier_cache if str(args.classifier_cache) else None
+    classifiers = train_classifiers(min(final_resolution, 64), args.classifier_steps, cache)
+    probe = QualityProbe(out, args.every_kimg, args.num_images, classifiers, args.minutes)
+    cli.trainer.callbacks.append(probe)
+    began = time.perf_counter()
+    cli.trainer.fit(cli.model, datamodule=cli.datamodule)
+    total = time.perf_counter() - began
+
+    rows = probe.rows
+    final = probe.samples(cli.model, 64, seed=1)
+    from stylegan_lit.generate.images import grid_pixels, to_pil
+
+    zoom = max(1, 128 // final.shape[-1])
+    to_pil(grid_pixels(final, ncols=8), zoom=zoom).save(out / "samples.png")
+    train_seconds = probe.train_seconds() if rows else total
+    summary = {
+        "kind": "summary",
+        "config": args.config,
+        "overrides": overrides,
+        "kimg": rows[-1]["kimg"],
+        "resolution": rows[-1]["resolution"],
+        "ratio": rows[-1]["ratio"],
+        "swd_avg": rows[-1]["swd_avg"],
+        "floor_avg": rows[-1]["floor_avg"],
+        "attr_max_gap": rows[-1]["attr_max_gap"],
+        "attr_worst": rows[-1]["attr_worst"],
+        "attr_true": true_label_rates(cli.datamodule, 10_000),
+        "classifier_accuracy": {k: c.validation_accuracy for k, c in classifiers.items()},
+        "train_seconds": round(train_seconds, 1),
+        "eval_seconds": round(probe.eval_seconds, 1),
+        "fit_seconds": round(total, 1),
+        "images_per_second": round(rows[-1]["images"] / max(train_seconds, 1e-9), 1),
+        "cpu": cpu_model(),
+        "threads": torch.get_num_threads(),
+        "cores": os.cpu_count(),
+        "load_average_1min_at_end": round(os.getloadavg()[0], 2),
+        "torch": torch.__version__,
+        **peak_memory_mb(),
+    }
+    with (out / "quality.jsonl").open("a") as file:
+        file.write(json.dumps(summary) + "\n")
+    try:
+        plot(rows, out / "quality.png", f"{args.config} {' '.join(overrides)}")
+    except ImportError:
+        print("[quality] matplotlib missing (pip install '.[bench]'): no plot", flush=True)
+    print(summary_table(rows, summary))
+    print(f"[quality] wrote {out}/quality.jsonl, quality.png, samples.png")
+
+
+if __name__ == "__main__":
+    main()
