@@ -118,6 +118,8 @@ class QualityProbe(pl.Callback):
         classifiers: Attribute name -> trained classifier.
         minutes: Training wall-clock budget (measurements excluded), or ``None``.
         batch_size: Sampling batch.
+        min_accuracy: Classifiers below this held-out balanced accuracy are recorded but
+            left out of the largest gap (one that guesses says nothing about the samples).
     """
 
     def __init__(
@@ -128,11 +130,15 @@ class QualityProbe(pl.Callback):
         classifiers: dict[str, Any],
         minutes: float | None,
         batch_size: int = 128,
+        min_accuracy: float = 0.75,
     ) -> None:
         self.out = out
         self.every_images = max(1, int(every_kimg * 1000))
         self.num_images = num_images
         self.classifiers = classifiers
+        self.reliable = {
+            name for name, clf in classifiers.items() if clf.validation_accuracy >= min_accuracy
+        }
         self.minutes = minutes
         self.batch_size = batch_size
         self.rows: list[dict[str, Any]] = []
@@ -203,7 +209,7 @@ class QualityProbe(pl.Callback):
             for name, clf in self.classifiers.items()
         }
         gaps = attribute_gaps(rates, reference["rates"])
-        worst, worst_gap = largest_gap(gaps)
+        worst, worst_gap = largest_gap({k: v for k, v in gaps.items() if k in self.reliable})
         strengths: dict[str, float] = {}
         for name, module in pl_module.generator_ema.named_modules():
             strength = getattr(module, "strength", None)
@@ -356,6 +362,9 @@ def main() -> None:
     parser.add_argument("--num-images", type=int, default=2000, help="samples per measurement")
     parser.add_argument("--classifier-steps", type=int, default=400)
     parser.add_argument(
+        "--min-accuracy", type=float, default=0.75, help="classifiers counted in the max gap"
+    )
+    parser.add_argument(
         "--classifier-cache",
         type=Path,
         default=Path.home() / ".cache" / "stylegan_lit" / "attribute_classifiers",
@@ -389,7 +398,10 @@ def main() -> None:
     final_resolution = int(cli.model.generator.resolution)
     cache = args.classifier_cache if str(args.classifier_cache) else None
     classifiers = train_classifiers(min(final_resolution, 64), args.classifier_steps, cache)
-    probe = QualityProbe(out, args.every_kimg, args.num_images, classifiers, args.minutes)
+    probe = QualityProbe(
+        out, args.every_kimg, args.num_images, classifiers, args.minutes,
+        min_accuracy=args.min_accuracy,
+    )  # fmt: skip
     cli.trainer.callbacks.append(probe)
     began = time.perf_counter()
     cli.trainer.fit(cli.model, datamodule=cli.datamodule)
@@ -415,6 +427,7 @@ def main() -> None:
         "attr_worst": rows[-1]["attr_worst"],
         "attr_true": true_label_rates(cli.datamodule, 10_000),
         "classifier_accuracy": {k: c.validation_accuracy for k, c in classifiers.items()},
+        "attr_in_gap": sorted(probe.reliable),
         "train_seconds": round(train_seconds, 1),
         "eval_seconds": round(probe.eval_seconds, 1),
         "fit_seconds": round(total, 1),
