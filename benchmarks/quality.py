@@ -22,9 +22,10 @@ Training time excludes the measurements (their seconds are recorded apart), so t
 wall-clock axis is what a plain ``stylegan-lit fit`` of the config would take.
 
 Writes to ``--out``: ``quality.jsonl`` (one line per measurement, then a summary line),
-``quality.png`` (curves vs kimg and vs wall-clock), ``samples.png`` (final G_ema grid) and
-prints a summary table; the summary holds the CPU model, thread count, images/s and peak
-memory (max RSS of this process and of its data workers).
+``quality.png`` (curves vs kimg and vs wall-clock), ``samples.png`` (the final G_ema grid)
+and ``samples-kimg*.png`` (one per measurement, so an interrupted run still shows its
+images), and prints a summary table; the summary holds the CPU model, thread count,
+images/s and peak memory (max RSS of this process and of its data workers).
 
     python benchmarks/quality.py --config configs/demo.yaml                  # its schedule
     python benchmarks/quality.py --config configs/demo.yaml --kimg 4 --every-kimg 2
@@ -235,6 +236,8 @@ class QualityProbe(pl.Callback):
             "attr_worst": worst,
             "noise_strength": {k: round(float(np.mean(v)), 4) for k, v in strengths.items()},
         }
+        grid = self.out / f"samples-kimg{row['kimg']:06.1f}.png"
+        save_grid(self.samples(pl_module, 64, seed=1), grid)
         self.eval_seconds += time.perf_counter() - began
         row["eval_seconds"] = round(time.perf_counter() - began, 1)
         self.rows.append(row)
@@ -248,6 +251,13 @@ class QualityProbe(pl.Callback):
             flush=True,
         )
         return row
+
+
+def save_grid(images: torch.Tensor, path: Path) -> None:
+    """An 8-wide grid of images in [-1, 1], enlarged to about 128 px per image (nearest)."""
+    from stylegan_lit.generate.images import grid_pixels, to_pil
+
+    to_pil(grid_pixels(images, ncols=8), zoom=max(1, 128 // images.shape[-1])).save(path)
 
 
 def train_classifiers(resolution: int, steps: int, cache: Path | None) -> dict[str, Any]:
@@ -408,11 +418,7 @@ def main() -> None:
     total = time.perf_counter() - began
 
     rows = probe.rows
-    final = probe.samples(cli.model, 64, seed=1)
-    from stylegan_lit.generate.images import grid_pixels, to_pil
-
-    zoom = max(1, 128 // final.shape[-1])
-    to_pil(grid_pixels(final, ncols=8), zoom=zoom).save(out / "samples.png")
+    save_grid(probe.samples(cli.model, 64, seed=1), out / "samples.png")
     train_seconds = probe.train_seconds() if rows else total
     summary = {
         "kind": "summary",
