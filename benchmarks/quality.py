@@ -199,6 +199,7 @@ class QualityProbe(pl.Callback):
 
     def measure(self, trainer: pl.Trainer, pl_module: Any) -> dict[str, Any]:
         began = time.perf_counter()
+        trained = self.train_seconds()  # before this measurement's own work
         resolution = int(pl_module.resolution)
         reference = self._real_reference(trainer.datamodule, resolution)
         fakes = self.samples(pl_module, self.num_images)
@@ -223,7 +224,7 @@ class QualityProbe(pl.Callback):
             "images": int(pl_module.images_seen),
             "resolution": resolution,
             "alpha": round(float(pl_module.alpha), 3),
-            "train_seconds": round(self.train_seconds(), 1),
+            "train_seconds": round(trained, 1),
             "swd": {k: round(v, 3) for k, v in swd.items()},
             "floor": {k: round(v, 3) for k, v in reference["floor"].items()},
             "swd_avg": round(swd["swd_avg"], 3),
