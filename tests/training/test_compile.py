@@ -28,6 +28,15 @@ def test_disabled_wrapper_calls_the_function():
     assert wrapped(1) == 2
 
 
+@pytest.fixture(autouse=True)
+def _fresh_compile_caches():
+    """Each test compiles from scratch: guards and recompiles cached for another test's
+    modules would otherwise slow every later call."""
+    torch._dynamo.reset()
+    yield
+    torch._dynamo.reset()
+
+
 def compiled_copies(module):
     """The module's G synthesis and D compiled with the portable 'aot_eager' backend (no C++
     compiler needed; it traces the same graphs as inductor)."""
