@@ -9,6 +9,8 @@ from typing import Any
 import lightning.pytorch as pl
 from lightning.pytorch.callbacks import ModelCheckpoint
 
+from stylegan_lit.callbacks.steps import next_due
+
 
 class KimgCheckpoint(ModelCheckpoint):
     """Write ``last.ckpt`` every ``every_kimg`` and at the end of training.
@@ -81,7 +83,7 @@ class KimgCheckpoint(ModelCheckpoint):
         images_seen = int(pl_module.images_seen)  # type: ignore[arg-type]
         if self.every_images <= 0 or images_seen < self.next_at:
             return
-        self.next_at = (images_seen // self.every_images + 1) * self.every_images
+        self.next_at = next_due(images_seen, self.every_images)
         self.save_now(trainer, snapshot=self.keep_snapshots)
 
     def on_train_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:

@@ -12,7 +12,7 @@ import torch
 from lightning.pytorch.utilities import rank_zero_info, rank_zero_warn
 from torch import Tensor
 
-from stylegan_lit.callbacks.steps import logging_step
+from stylegan_lit.callbacks.steps import logging_step, next_due
 from stylegan_lit.metrics.fid import (
     InceptionFeatureExtractor,
     InceptionWeightsError,
@@ -232,7 +232,7 @@ class MetricsCallback(pl.Callback):
     def _evaluate_if_due(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         images_seen = int(pl_module.images_seen)  # type: ignore[arg-type]
         if images_seen >= self.next_at:
-            self.next_at = (images_seen // self.every_images + 1) * self.every_images
+            self.next_at = next_due(images_seen, self.every_images)
             self.evaluate(trainer, pl_module)
 
     def evaluate(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> dict[str, float]:

@@ -14,7 +14,7 @@ import torch
 from lightning.pytorch.utilities import rank_zero_only
 from torchvision.utils import make_grid, save_image
 
-from stylegan_lit.callbacks.steps import logging_step
+from stylegan_lit.callbacks.steps import logging_step, next_due
 from stylegan_lit.generate.images import grid_pixels, to_pil
 from stylegan_lit.generate.mixing import (
     MixingFigure,
@@ -156,7 +156,7 @@ class SampleGrids(pl.Callback):
     ) -> None:
         images_seen = int(pl_module.images_seen)  # type: ignore[arg-type]
         if images_seen >= self.next_at:
-            self.next_at = (images_seen // self.every_images + 1) * self.every_images
+            self.next_at = next_due(images_seen, self.every_images)
             self.render(trainer, pl_module)
 
     def on_train_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:

@@ -25,4 +25,10 @@ def logging_step(trainer: pl.Trainer) -> int:
     return int(step) if isinstance(step, int) else int(trainer.global_step)
 
 
-__all__ = ["logging_step"]
+def next_due(images_seen: int, every_images: int) -> int:
+    """The first multiple of ``every_images`` after ``images_seen``: when a callback that
+    acts every so many images (grids, metrics, checkpoints) is next due."""
+    return (images_seen // every_images + 1) * every_images
+
+
+__all__ = ["logging_step", "next_due"]
