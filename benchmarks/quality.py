@@ -56,6 +56,7 @@ sys.path.insert(0, str(ROOT))
 
 import lightning.pytorch as pl  # noqa: E402
 
+from stylegan_lit.callbacks.steps import crossed_multiple  # noqa: E402
 from stylegan_lit.metrics.swd import SlicedWassersteinDistance  # noqa: E402
 
 ATTRIBUTES = ("glasses", "sunglasses", "hat", "beard", "smile", "mouth_open")
@@ -143,7 +144,6 @@ class QualityProbe(pl.Callback):
         self.minutes = minutes
         self.batch_size = batch_size
         self.rows: list[dict[str, Any]] = []
-        self.next_at = self.every_images
         self.start = 0.0
         self.eval_seconds = 0.0
         self._reals: dict[int, dict[str, Any]] = {}  # resolution -> reals, floor, attributes
@@ -157,9 +157,7 @@ class QualityProbe(pl.Callback):
     def on_train_batch_end(
         self, trainer: pl.Trainer, pl_module: Any, outputs: Any, batch: Any, batch_idx: int
     ) -> None:
-        images_seen = int(pl_module.images_seen)
-        if images_seen >= self.next_at:
-            self.next_at = (images_seen // self.every_images + 1) * self.every_images
+        if crossed_multiple(pl_module, self.every_images):
             self.measure(trainer, pl_module)
         if self.minutes is not None and self.train_seconds() >= 60 * self.minutes:
             trainer.should_stop = True

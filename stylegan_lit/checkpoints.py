@@ -88,13 +88,28 @@ def load_generator(path: str | Path, *, ema: bool = True) -> LoadedGenerator:
         prefix.rstrip("."),
         path,
     )
-    state = checkpoint.get("state_dict", {})
+    meta = read_meta(checkpoint)
+    resolution, alpha = _reached(meta, generator.resolution)
     return LoadedGenerator(
         generator=generator,
-        resolution=int(state.get("resolution", torch.tensor(generator.resolution))),
-        alpha=float(state.get("alpha", torch.tensor(1.0))),
-        kimg=int(state.get("images_seen", torch.tensor(0))) / 1000.0,
+        resolution=resolution,
+        alpha=alpha,
+        kimg=int(meta.get("images_seen", 0)) / 1000.0,
     )
+
+
+def _reached(meta: dict[str, Any], full_resolution: int) -> tuple[int, float]:
+    """The resolution and alpha where training stood: its schedule at its image count."""
+    if meta.get("schedule") is not None:
+        # Imported here: the schedule module is light, but its package imports Lightning.
+        from stylegan_lit.training.schedule import ProgressiveSchedule
+
+        phase = ProgressiveSchedule(**meta["schedule"]).phase(int(meta["images_seen"]))
+        return phase.resolution, phase.alpha
+    reached = meta.get("reached")  # a format-1 checkpoint's stored values
+    if reached is not None:
+        return int(reached["resolution"]), float(reached["alpha"])
+    return full_resolution, 1.0
 
 
 def load_discriminator(path: str | Path) -> Discriminator:

@@ -31,6 +31,7 @@ import warnings
 from pathlib import Path
 from typing import Any, NoReturn
 
+import torch
 import yaml
 from lightning.pytorch import Callback, Trainer
 from lightning.pytorch.callbacks import ModelCheckpoint, ProgressBar
@@ -45,6 +46,7 @@ from stylegan_lit.callbacks.progress_bar import KimgProgressBar
 from stylegan_lit.callbacks.progressive import ProgressiveGrowing
 from stylegan_lit.callbacks.samples import SampleGrids
 from stylegan_lit.callbacks.throughput import Throughput
+from stylegan_lit.checkpoint_format import META_KEY
 from stylegan_lit.checkpoints import CheckpointError
 from stylegan_lit.data.datamodule import FaceDataModule
 from stylegan_lit.data.errors import DatasetError
@@ -202,6 +204,24 @@ def _nested(content: Any, *keys: str) -> Any:
     return content
 
 
+def _refuse_resuming_format_1(parser: Any, ckpt_path: Any) -> None:
+    """A format-1 checkpoint (before the single image counter) still samples and evaluates,
+    but its model options include ones that no longer exist: say so before LightningCLI
+    merges them into the config and fails on the first."""
+    if not isinstance(ckpt_path, str) or not Path(ckpt_path).is_file():
+        return
+    try:
+        checkpoint = torch.load(ckpt_path, map_location="cpu", weights_only=True, mmap=True)
+    except Exception:  # not a torch file: Lightning's restore reports it
+        return
+    entry = checkpoint.get(META_KEY) if isinstance(checkpoint, dict) else None
+    if isinstance(entry, dict) and int(entry.get("format", 1)) < 2:
+        parser.error(
+            f"{ckpt_path} was written by an older stylegan_lit (checkpoint format 1), which "
+            "training cannot resume; `stylegan-lit generate` and `eval` still read it"
+        )
+
+
 class OneLineErrorParser(LightningArgumentParser):
     """Reports a bad command line or config in one line (argparse prints its whole usage)."""
 
@@ -233,6 +253,7 @@ class StyleGANCLI(LightningCLI):
                     f"{generator[name]}; D's {', '.join(SHARED_ARCHITECTURE)} follow G's, "
                     "so leave them out"
                 )
+        _refuse_resuming_format_1(parser, config.get("ckpt_path"))
 
     def add_arguments_to_parser(self, parser: Any) -> None:
         for section, callback in FORCED_SECTIONS.items():

@@ -1,6 +1,7 @@
 from pathlib import Path
 
 import pytest
+import torch
 import yaml
 
 from stylegan_lit.cli import SHARED_ARCHITECTURE, build_cli, main, with_config_bases
@@ -148,3 +149,19 @@ def test_config_bases_are_read_first_and_cycles_refused(tmp_path):
     (tmp_path / "b.yaml").write_text("config: a.yaml\n")
     with pytest.raises(ValueError, match="includes itself"):
         with_config_bases(["--config=" + str(tmp_path / "a.yaml")])
+
+
+def test_resuming_a_format_1_checkpoint_is_refused_in_one_line(tmp_path, capsys):
+    # Format 1 (before the single image counter) kept model options that no longer exist.
+    old = tmp_path / "old.ckpt"
+    torch.save(
+        {"stylegan_lit": {"format": 1, "generator_config": {}},
+         "hyper_parameters": {"learning_rate": 0.001}},
+        old,
+    )  # fmt: skip
+    args = ["fit", "--config", str(ROOT / "configs/demo.yaml"), f"--ckpt_path={old}"]
+    with pytest.raises(SystemExit) as exit_info:
+        main([*args, f"--trainer.default_root_dir={tmp_path}"])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert "checkpoint format 1" in err[-1] and "generate" in err[-1]

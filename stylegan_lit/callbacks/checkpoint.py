@@ -9,7 +9,7 @@ from typing import Any
 import lightning.pytorch as pl
 from lightning.pytorch.callbacks import ModelCheckpoint
 
-from stylegan_lit.callbacks.steps import next_due
+from stylegan_lit.callbacks.steps import as_stylegan, crossed_multiple
 
 
 class KimgCheckpoint(ModelCheckpoint):
@@ -58,19 +58,11 @@ class KimgCheckpoint(ModelCheckpoint):
         )
         self.every_images = round(every_kimg * 1000)
         self.keep_snapshots = keep_snapshots
-        self.next_at = self.every_images
 
     def setup(self, trainer: pl.Trainer, pl_module: pl.LightningModule, stage: str) -> None:
         if self.dirpath is None:
             self.dirpath = os.path.join(trainer.default_root_dir, "checkpoints")
         super().setup(trainer, pl_module, stage)
-
-    def state_dict(self) -> dict[str, Any]:
-        return {**super().state_dict(), "next_at": self.next_at}
-
-    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        super().load_state_dict(state_dict)
-        self.next_at = int(state_dict.get("next_at", self.every_images))
 
     def on_train_batch_end(
         self,
@@ -80,11 +72,10 @@ class KimgCheckpoint(ModelCheckpoint):
         batch: Any,
         batch_idx: int,
     ) -> None:
-        images_seen = int(pl_module.images_seen)  # type: ignore[arg-type]
-        if self.every_images <= 0 or images_seen < self.next_at:
-            return
-        self.next_at = next_due(images_seen, self.every_images)
-        self.save_now(trainer, snapshot=self.keep_snapshots)
+        if self.every_images > 0 and crossed_multiple(
+            as_stylegan(pl_module, self), self.every_images
+        ):
+            self.save_now(trainer, snapshot=self.keep_snapshots)
 
     def on_train_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         self.save_now(trainer, snapshot=False)
@@ -94,7 +85,7 @@ class KimgCheckpoint(ModelCheckpoint):
         if self._should_skip_saving_checkpoint(trainer):
             return Path(self.last_model_path)
         if snapshot:
-            kimg = int(trainer.lightning_module.images_seen) / 1000  # type: ignore[arg-type]
+            kimg = as_stylegan(trainer.lightning_module, self).kimg
             self._save_checkpoint(
                 trainer, os.path.join(self.dirpath or "", f"kimg{kimg:08.1f}.ckpt")
             )

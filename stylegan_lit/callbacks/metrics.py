@@ -12,7 +12,7 @@ import torch
 from lightning.pytorch.utilities import rank_zero_info, rank_zero_warn
 from torch import Tensor
 
-from stylegan_lit.callbacks.steps import logging_step, next_due
+from stylegan_lit.callbacks.steps import as_stylegan, crossed_multiple, logging_step
 from stylegan_lit.metrics.fid import (
     InceptionFeatureExtractor,
     InceptionWeightsError,
@@ -71,7 +71,8 @@ class MetricsCallback(pl.Callback):
     needs no logger to read back.
 
     The first evaluation of a fresh run happens before its first step (kimg 0), then every
-    ``every_kimg``; ``state_dict`` keeps the schedule, so a resumed run goes on with it.
+    ``every_kimg``: when it is due follows from the module's image count alone, so a resumed
+    run goes on with the same schedule and nothing of it is saved in checkpoints.
 
     Under DDP, each rank generates and measures its share of the ``num_fake`` images (latents
     seeded by image index, so shares never overlap and the value equals the one-process
@@ -157,20 +158,11 @@ class MetricsCallback(pl.Callback):
         if log_file is not None and Path(log_file).name != log_file:
             raise ValueError(f"log_file must be a plain file name, got {log_file!r}")
         self.log_file = log_file
-        self.next_at = 0
         self.last_evaluated_at = -1
         self.active_metrics: tuple[str, ...] = metrics
         self.history: list[dict[str, float]] = []
         self._suite: MetricSuite | None = None
         self._source: ImageSource | None = None
-
-    # ------------------------------------------------------------------ state
-    def state_dict(self) -> dict[str, Any]:
-        return {"next_at": self.next_at, "last_evaluated_at": self.last_evaluated_at}
-
-    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        self.next_at = int(state_dict["next_at"])
-        self.last_evaluated_at = int(state_dict.get("last_evaluated_at", -1))
 
     # ------------------------------------------------------------------ hooks
     def setup(self, trainer: pl.Trainer, pl_module: pl.LightningModule, stage: str) -> None:
@@ -212,7 +204,8 @@ class MetricsCallback(pl.Callback):
     def on_train_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         """A fresh run is measured before its first step: a baseline at its starting kimg, and
         real-data problems surface at once (a resumed run continues its schedule instead)."""
-        self._evaluate_if_due(trainer, pl_module)
+        if as_stylegan(pl_module, self).images_seen == 0:
+            self.evaluate(trainer, pl_module)
 
     def on_train_batch_end(
         self,
@@ -222,18 +215,14 @@ class MetricsCallback(pl.Callback):
         batch: Any,
         batch_idx: int,
     ) -> None:
-        self._evaluate_if_due(trainer, pl_module)
+        if crossed_multiple(as_stylegan(pl_module, self), self.every_images):
+            self.evaluate(trainer, pl_module)
 
     def on_train_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
-        if self.at_end and int(pl_module.images_seen) != self.last_evaluated_at:  # type: ignore[arg-type]
+        if self.at_end and as_stylegan(pl_module, self).images_seen != self.last_evaluated_at:
             self.evaluate(trainer, pl_module)
 
     # ------------------------------------------------------------------ work
-    def _evaluate_if_due(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
-        images_seen = int(pl_module.images_seen)  # type: ignore[arg-type]
-        if images_seen >= self.next_at:
-            self.next_at = next_due(images_seen, self.every_images)
-            self.evaluate(trainer, pl_module)
 
     def evaluate(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> dict[str, float]:
         """Measure now (every rank must call this) and log; returns the values."""
@@ -252,7 +241,7 @@ class MetricsCallback(pl.Callback):
             collective=collective,
             device=pl_module.device,
         )
-        self.last_evaluated_at = int(pl_module.images_seen)
+        self.last_evaluated_at = pl_module.images_seen
         if not result:
             return result
         logged = {

@@ -9,19 +9,23 @@ from typing import Any
 import lightning.pytorch as pl
 from lightning.pytorch.utilities import rank_zero_info
 
+from stylegan_lit.callbacks.steps import as_stylegan
 from stylegan_lit.training.module import StyleGANModule
-from stylegan_lit.training.schedule import Phase, ProgressiveSchedule
+from stylegan_lit.training.schedule import BASE_LEARNING_RATE, Phase, ProgressiveSchedule
 
 
 class ProgressiveGrowing(pl.Callback):
-    """Advance resolution and alpha from the images seen across all ranks.
+    """Drive progressive growing from the module's one counter, ``images_seen``.
 
-    Before every batch it evaluates the schedule at the module's ``images_seen`` and sets the
-    module's resolution, alpha and learning rate; it resets both optimizers whenever the
-    network's structure changes (the floor or ceiling of the official lod), as the official
-    code does. Each level is one epoch: at an epoch's end it tells the data module the next
-    level's resolution, per-rank batch and image range, and Lightning rebuilds the loader
-    (``reload_dataloaders_every_n_epochs=1``). Training stops at ``total_kimg``.
+    At setup it builds the :class:`ProgressiveSchedule` (once, for G's resolution) and
+    attaches it to the module, which from then on derives its resolution and fade-in alpha
+    from its image count. Before every batch this callback sets the learning rate of the
+    phase and resets both optimizers whenever the network's structure changes (the floor or
+    ceiling of the official lod), as the official code does. Each level is one epoch: at its
+    start the data module is told the level's resolution, per-rank batch and image span
+    (``reload_dataloaders_every_n_epochs=1`` rebuilds the loader), resuming mid-level at the
+    image count. Training stops at ``total_kimg``. Nothing here is saved in checkpoints: all of
+    it follows from the image count.
 
     Args:
         start_resolution: First resolution.
@@ -44,7 +48,7 @@ class ProgressiveGrowing(pl.Callback):
         total_kimg: float = 25_000.0,
         batch_sizes: Mapping[int, int] | None = None,
         learning_rates: Mapping[int, float] | None = None,
-        base_lr: float = 0.001,
+        base_lr: float = BASE_LEARNING_RATE,
         reset_optimizers: bool = True,
     ) -> None:
         super().__init__()
@@ -60,29 +64,9 @@ class ProgressiveGrowing(pl.Callback):
         self.final_resolution = final_resolution
         self.reset_optimizers = reset_optimizers
         self.schedule: ProgressiveSchedule | None = None
-        if final_resolution is not None:
-            self.schedule = ProgressiveSchedule(
-                final_resolution=final_resolution, **self._schedule_args
-            )
-        self.stream_start = 0
-        self.lod_bounds: tuple[int, int] | None = None
         self.optimizer_resets = 0
+        """Resets done by this process (a statistic, not saved)."""
 
-    # ------------------------------------------------------------------ state
-    def state_dict(self) -> dict[str, Any]:
-        return {
-            "stream_start": self.stream_start,
-            "lod_bounds": self.lod_bounds,
-            "optimizer_resets": self.optimizer_resets,
-        }
-
-    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        self.stream_start = int(state_dict["stream_start"])
-        bounds = state_dict.get("lod_bounds")
-        self.lod_bounds = None if bounds is None else (int(bounds[0]), int(bounds[1]))
-        self.optimizer_resets = int(state_dict.get("optimizer_resets", 0))
-
-    # ------------------------------------------------------------------ helpers
     def build_schedule(self, final_resolution: int) -> ProgressiveSchedule:
         """Build (and validate) the schedule for a generator of ``final_resolution``.
 
@@ -98,56 +82,40 @@ class ProgressiveGrowing(pl.Callback):
         self.schedule = ProgressiveSchedule(final_resolution=final, **self._schedule_args)
         return self.schedule
 
+    # ------------------------------------------------------------------ hooks
     def setup(self, trainer: pl.Trainer, pl_module: pl.LightningModule, stage: str) -> None:
-        schedule = self.build_schedule(_as_stylegan(pl_module).generator.resolution)
+        module = as_stylegan(pl_module, self)
+        schedule = self.build_schedule(module.generator.resolution)
         for res in schedule.resolutions:
             if schedule.batch_sizes[res] % trainer.world_size:
                 raise ValueError(
                     f"batch_sizes[{res}] = {schedule.batch_sizes[res]} (global) is not "
                     f"divisible by the {trainer.world_size} processes"
                 )
+        module.schedule = schedule
 
-    def phase(self, pl_module: pl.LightningModule) -> Phase:
-        assert self.schedule is not None
-        return self.schedule.phase(int(_as_stylegan(pl_module).images_seen))
-
-    def _configure_stream(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
-        """Tell the data module what the coming epoch (one level) serves."""
-        phase = self.phase(pl_module)
-        per_rank = phase.batch_size // trainer.world_size
-        datamodule = trainer.datamodule  # type: ignore[attr-defined]  # a Trainer property
-        if datamodule is None or not hasattr(datamodule, "set_stream"):
-            raise TypeError("ProgressiveGrowing needs a data module with set_stream()")
-        datamodule.set_stream(
-            resolution=phase.resolution,
-            batch_size=per_rank,
-            start_image=self.stream_start,
-            # Full batches can overshoot the last level's end: then the stream is empty.
-            stop_image=max(phase.level_stop, self.stream_start),
-        )
-        _as_stylegan(pl_module).set_progress(phase.resolution, phase.alpha)
-
-    # ------------------------------------------------------------------ hooks
     def on_fit_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
-        module = _as_stylegan(pl_module)
-        if int(module.images_seen) == 0:
-            self.stream_start = 0
+        module = as_stylegan(pl_module, self)
         assert self.schedule is not None
         rank_zero_info(f"Progressive schedule (global batch):\n{self.schedule.describe()}")
-        self._configure_stream(trainer, pl_module)
+        # The epoch Lightning resumes is the one that trained the last batch; when that batch
+        # ended its level, the stream is used up and the next epoch starts the next level.
+        last_trained = max(module.images_seen - 1, 0)
+        self._configure_stream(trainer, module, self.schedule.stream_level(last_trained))
+        if module.images_seen >= self.schedule.total_images:
+            trainer.should_stop = True
 
     def on_train_batch_start(
         self, trainer: pl.Trainer, pl_module: pl.LightningModule, batch: Any, batch_idx: int
     ) -> None:
-        module = _as_stylegan(pl_module)
-        phase = self.phase(module)
-        module.set_progress(phase.resolution, phase.alpha)
-        bounds = (math.floor(phase.lod), math.ceil(phase.lod))
-        if self.lod_bounds is not None and bounds != self.lod_bounds and self.reset_optimizers:
+        module = as_stylegan(pl_module, self)
+        assert self.schedule is not None
+        phase = self.schedule.phase(module.images_seen)
+        previous = self.schedule.phase(module.last_batch_start())
+        if self.reset_optimizers and _lod_bounds(phase) != _lod_bounds(previous):
             for optimizer in trainer.optimizers:
                 optimizer.state.clear()
             self.optimizer_resets += 1
-        self.lod_bounds = bounds
         for optimizer in trainer.optimizers:
             for group in optimizer.param_groups:
                 group["lr"] = phase.learning_rate
@@ -161,22 +129,35 @@ class ProgressiveGrowing(pl.Callback):
         batch_idx: int,
     ) -> None:
         assert self.schedule is not None
-        if int(_as_stylegan(pl_module).images_seen) >= self.schedule.total_images:
+        if as_stylegan(pl_module, self).images_seen >= self.schedule.total_images:
             trainer.should_stop = True
 
     def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
-        self.stream_start = int(_as_stylegan(pl_module).images_seen)
+        module = as_stylegan(pl_module, self)
         assert self.schedule is not None
-        if self.stream_start >= self.schedule.total_images:
-            # Training is over: keep the resolution and alpha that were trained last, so the
-            # final grids, metrics and checkpoint describe the trained layers.
-            return
-        self._configure_stream(trainer, pl_module)
+        if module.images_seen < self.schedule.total_images:
+            self._configure_stream(trainer, module, self.schedule.stream_level(module.images_seen))
 
-
-def _as_stylegan(pl_module: pl.LightningModule) -> StyleGANModule:
-    if not isinstance(pl_module, StyleGANModule):
-        raise TypeError(
-            f"ProgressiveGrowing drives a StyleGANModule, got {type(pl_module).__name__}"
+    # ------------------------------------------------------------------ helpers
+    def _configure_stream(self, trainer: pl.Trainer, module: StyleGANModule, level: int) -> None:
+        """Tell the data module what the coming epoch (``level``) serves, from where."""
+        assert self.schedule is not None
+        resolution = self.schedule.resolutions[level]
+        start = self.schedule.stream_start(level)
+        datamodule = trainer.datamodule  # type: ignore[attr-defined]  # a Trainer property
+        if datamodule is None or not hasattr(datamodule, "set_stream"):
+            raise TypeError("ProgressiveGrowing needs a data module with set_stream()")
+        stop = max(self.schedule.level_stop(level), start)
+        datamodule.set_stream(
+            resolution=resolution,
+            batch_size=self.schedule.batch_sizes[resolution] // trainer.world_size,
+            start_image=start,
+            # Full batches can overshoot the last level's end: then the stream is empty.
+            stop_image=stop,
+            resume_image=max(module.images_seen, start),
         )
-    return pl_module
+
+
+def _lod_bounds(phase: Phase) -> tuple[int, int]:
+    """The official lod's floor and ceiling: the network's structure."""
+    return math.floor(phase.lod), math.ceil(phase.lod)

@@ -14,7 +14,7 @@ import torch
 from lightning.pytorch.utilities import rank_zero_only
 from torchvision.utils import make_grid, save_image
 
-from stylegan_lit.callbacks.steps import logging_step, next_due
+from stylegan_lit.callbacks.steps import as_stylegan, crossed_multiple, logging_step
 from stylegan_lit.generate.images import grid_pixels, to_pil
 from stylegan_lit.generate.mixing import (
     MixingFigure,
@@ -89,7 +89,9 @@ class SampleGrids(pl.Callback):
       resolution being trained (see :func:`style_mixing_grid`); the truncation is the
       second grid's.
 
-    A final set is written at the end of training. Only rank 0 renders. Images go to
+    A fresh run renders its starting point before the first step; a final set is written at
+    the end of training. When it renders follows from the module's image count alone, so
+    nothing of it is saved in checkpoints. Only rank 0 renders. Images go to
     ``WandbLogger.log_image`` (with the kimg as caption) or TensorBoard's ``add_image``, at
     the step of the module's losses (:func:`~stylegan_lit.callbacks.steps.logging_step`).
 
@@ -132,14 +134,7 @@ class SampleGrids(pl.Callback):
         self.mixing_grid = mixing_grid
         self.mixing_row_seeds = check_seeds(mixing_row_seeds)
         self.mixing_col_seeds = check_seeds(mixing_col_seeds)
-        self.next_at = 0
         self.written: list[Path] = []
-
-    def state_dict(self) -> dict[str, Any]:
-        return {"next_at": self.next_at}
-
-    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        self.next_at = int(state_dict["next_at"])
 
     def _directory(self, trainer: pl.Trainer) -> Path:
         if self.directory is not None:
@@ -154,9 +149,11 @@ class SampleGrids(pl.Callback):
         batch: Any,
         batch_idx: int,
     ) -> None:
-        images_seen = int(pl_module.images_seen)  # type: ignore[arg-type]
-        if images_seen >= self.next_at:
-            self.next_at = next_due(images_seen, self.every_images)
+        if crossed_multiple(as_stylegan(pl_module, self), self.every_images):
+            self.render(trainer, pl_module)
+
+    def on_train_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        if as_stylegan(pl_module, self).images_seen == 0:
             self.render(trainer, pl_module)
 
     def on_train_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:

@@ -1,8 +1,10 @@
-"""The step that callbacks log at, so their points line up with the module's losses."""
+"""When callbacks act (every so many images) and the step they log at (beside the losses)."""
 
 from __future__ import annotations
 
 import lightning.pytorch as pl
+
+from stylegan_lit.training.module import StyleGANModule
 
 
 def logging_step(trainer: pl.Trainer) -> int:
@@ -25,10 +27,24 @@ def logging_step(trainer: pl.Trainer) -> int:
     return int(step) if isinstance(step, int) else int(trainer.global_step)
 
 
-def next_due(images_seen: int, every_images: int) -> int:
-    """The first multiple of ``every_images`` after ``images_seen``: when a callback that
-    acts every so many images (grids, metrics, checkpoints) is next due."""
-    return (images_seen // every_images + 1) * every_images
+def as_stylegan(pl_module: pl.LightningModule | None, user: object) -> StyleGANModule:
+    """``pl_module`` as the :class:`StyleGANModule` that callback ``user`` needs."""
+    if not isinstance(pl_module, StyleGANModule):
+        raise TypeError(
+            f"{type(user).__name__} needs a StyleGANModule, got {type(pl_module).__name__}"
+        )
+    return pl_module
 
 
-__all__ = ["logging_step", "next_due"]
+def crossed_multiple(module: StyleGANModule, every_images: int) -> bool:
+    """Whether the batch just trained passed a multiple of ``every_images`` (grids, metrics
+    and checkpoints act every so many images).
+
+    A pure function of the module's image count and its schedule, so it needs no state of its
+    own and a resumed run acts at the same counts as an uninterrupted one.
+    """
+    before, after = module.last_batch_start(), module.images_seen
+    return after // every_images > before // every_images
+
+
+__all__ = ["as_stylegan", "crossed_multiple", "logging_step"]

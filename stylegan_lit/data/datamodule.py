@@ -1,11 +1,11 @@
 """``FaceDataModule``: faces at the current resolution and batch size, for every rank.
 
 The training code tells the module what to serve next with :meth:`FaceDataModule.set_stream`
-(resolution, per-rank batch size, and the span of global image positions), and Lightning
-then asks for :meth:`FaceDataModule.train_dataloader`. The stream is a pure function of the
-global image count (see :mod:`stylegan_lit.data.sampler`), so it is identical for any number
-of ranks and workers, and the loader is stateful, so a checkpoint taken mid-level resumes at
-the exact next batch.
+(resolution, per-rank batch size, the span of global image positions, and where to resume in
+it), and Lightning then asks for :meth:`FaceDataModule.train_dataloader`. The stream is a pure
+function of the global image count (see :mod:`stylegan_lit.data.sampler`), so it is identical
+for any number of ranks and workers, and a checkpoint taken mid-level resumes at the exact
+next batch from its image count alone.
 
 Sources, chosen by ``source``:
 
@@ -109,6 +109,7 @@ class FaceDataModule(pl.LightningDataModule):
         self.cache_dir = cache_dir
         self.images: MultiResolutionImages | None = None
         self._stream_request: tuple[int, int, int, int] | None = None
+        self._resume_image: int | None = None
         self._loader: StreamLoader | None = None
 
     # ----------------------------------------------------------------- sources
@@ -233,7 +234,12 @@ class FaceDataModule(pl.LightningDataModule):
             )
 
     def set_stream(
-        self, resolution: int, batch_size: int, start_image: int, stop_image: int
+        self,
+        resolution: int,
+        batch_size: int,
+        start_image: int,
+        stop_image: int,
+        resume_image: int | None = None,
     ) -> None:
         """Choose what the next :meth:`train_dataloader` serves.
 
@@ -243,6 +249,9 @@ class FaceDataModule(pl.LightningDataModule):
             start_image: First global image position (images shown so far, all ranks).
             stop_image: Global position to reach; the loader yields
                 ``ceil((stop_image - start_image) / global_batch)`` full batches.
+            resume_image: Global position the next loader starts at (a batch boundary of
+                the stream; the batches before it are not loaded): the images seen when a
+                run resumes mid-level. ``None`` starts at ``start_image``.
         """
         self._check_resolution(resolution)
         if batch_size < 1 or not 0 <= start_image <= stop_image:
@@ -251,6 +260,7 @@ class FaceDataModule(pl.LightningDataModule):
                 f"{batch_size}, {start_image}, {stop_image}"
             )
         self._stream_request = (resolution, batch_size, start_image, stop_image)
+        self._resume_image = resume_image
 
     def _world(self) -> tuple[int, int]:
         trainer = self.trainer
@@ -281,6 +291,7 @@ class FaceDataModule(pl.LightningDataModule):
         """
         images = self._images()
         stream = self.current_stream()
+        first_batch = 0 if self._resume_image is None else stream.batch_at(self._resume_image)
         if self._loader is None:
             order = StreamOrder(len(images), seed=self.seed, mirror=self.mirror)
             self._loader = StreamLoader(
@@ -291,8 +302,7 @@ class FaceDataModule(pl.LightningDataModule):
                 persistent_workers=self.persistent_workers,
                 prefetch_factor=self.prefetch_factor,
             )
-        else:
-            self._loader.set_stream(stream)
+        self._loader.set_stream(stream, first_batch)
         return self._loader
 
     def teardown(self, stage: str | None = None) -> None:

@@ -85,6 +85,26 @@ class Stream:
         """Batches needed to reach ``stop_image``, every one full."""
         return math.ceil((self.stop_image - self.start_image) / self.global_batch)
 
+    def batch_at(self, position: int) -> int:
+        """The index of the batch that starts at global ``position`` (``num_batches`` when the
+        stream is used up there).
+
+        Raises:
+            ValueError: ``position`` is not where one of this stream's batches starts, e.g. a
+                checkpoint written under another batch size.
+        """
+        offset = position - self.start_image
+        if (
+            offset < 0
+            or offset % self.global_batch
+            or offset // self.global_batch > (self.num_batches)
+        ):
+            raise ValueError(
+                f"cannot resume at global image {position}: it is not a batch boundary of the "
+                f"stream {self} (was the checkpoint written with other batch sizes?)"
+            )
+        return offset // self.global_batch
+
     def positions(self, batch: int) -> np.ndarray:
         """Global positions of this rank's images in batch ``batch``: int64 [batch_size]."""
         first = self.start_image + batch * self.global_batch + self.rank * self.batch_size

@@ -17,6 +17,7 @@ from stylegan_lit.training.ema import ema_beta, update_ema
 from stylegan_lit.training.gradient_sync import sync_gradients
 from stylegan_lit.training.latents import LatentDraw, draw_latents
 from stylegan_lit.training.objectives import LossKind, make_objective
+from stylegan_lit.training.schedule import BASE_LEARNING_RATE, Phase, ProgressiveSchedule
 
 
 class NonFiniteLossError(RuntimeError):
@@ -26,11 +27,15 @@ class NonFiniteLossError(RuntimeError):
 class StyleGANModule(pl.LightningModule):
     """StyleGAN training: per batch one D step (reals and fakes), then one G step.
 
-    The module receives its networks (LightningCLI builds them from the config). Progressive
-    growing is driven from outside by :class:`stylegan_lit.callbacks.ProgressiveGrowing`,
-    which sets ``resolution`` and ``alpha``; without it the module trains at G's full
-    resolution. Counters that must survive a restart (images seen, resolution, alpha, skipped
-    steps) are CPU tensors saved in ``state_dict``, so they travel with the weights.
+    The module receives its networks (LightningCLI builds them from the config). Its one
+    progress state is ``images_seen``, the images shown to D on all ranks together, as the
+    official loop's ``cur_nimg``: the resolution, fade-in alpha, batch size and learning rate
+    are functions of it through the :class:`~stylegan_lit.training.schedule.ProgressiveSchedule`
+    that :class:`stylegan_lit.callbacks.ProgressiveGrowing` attaches as ``schedule`` (a
+    schedule whose start and final resolutions are equal trains one resolution). Checkpoints
+    carry the count and the schedule's arguments (:mod:`stylegan_lit.checkpoint_format`).
+    Without a schedule the module trains at G's full resolution at the official base learning
+    rate (as some tests and benchmarks do).
 
     Randomness of a step (latents, style mixing, noise) is drawn after seeding torch from
     ``(seed, images_seen, rank)``: the run is a pure function of the image count, so a resumed
@@ -48,7 +53,6 @@ class StyleGANModule(pl.LightningModule):
         ema_half_life_kimg: Half-life of the G EMA in thousands of images (10).
         betas: Adam betas (0, 0.99 officially).
         eps: Adam epsilon.
-        learning_rate: Initial Adam learning rate (the schedule overrides it per level).
         max_nonfinite_steps: Consecutive skipped steps after which training stops.
         seed: Seed of the per-step randomness.
         reuse_fakes: Use the D step's generated images (and G graph) for the G step instead
@@ -81,7 +85,6 @@ class StyleGANModule(pl.LightningModule):
         ema_half_life_kimg: float = 10.0,
         betas: tuple[float, float] = (0.0, 0.99),
         eps: float = 1e-8,
-        learning_rate: float = 0.001,
         max_nonfinite_steps: int = 10,
         seed: int = 0,
         reuse_fakes: bool = True,
@@ -115,15 +118,12 @@ class StyleGANModule(pl.LightningModule):
         # module's mode (Lightning warns about modules left in eval mode at the start of
         # training); what makes it a copy that is not trained is requires_grad_(False).
         self.generator_ema = copy.deepcopy(generator).requires_grad_(False)
-        # Progress counters live on the CPU whatever the device: reading them (every step and
-        # in the callbacks) then never waits for the GPU. They are not buffers (so neither
-        # ``.to()`` nor DDP's buffer broadcasts touch them) but travel in ``state_dict``.
-        self.images_seen = torch.zeros((), dtype=torch.int64)
-        self.resolution = torch.tensor(generator.resolution, dtype=torch.int64)
-        self.alpha = torch.ones((), dtype=torch.float32)
-        self.nonfinite_skips = torch.zeros((), dtype=torch.int64)
-        self.register_state_dict_post_hook(_save_counters)
-        self.register_load_state_dict_pre_hook(_load_counters)
+        # Plain Python numbers: reading them (every step and in the callbacks) never waits for
+        # a GPU, and checkpoints carry them in the stylegan_lit entry, not the state_dict.
+        self.images_seen = 0
+        self.nonfinite_skips = 0
+        self.schedule: ProgressiveSchedule | None = None
+        self._last_batch_size = 0
         self._consecutive_nonfinite = 0
         self._d_steps = 0
         self._synthesize = CompiledOrEager(generator.synthesis.forward, "G", enabled=False)
@@ -147,19 +147,43 @@ class StyleGANModule(pl.LightningModule):
 
     def configure_optimizers(self) -> list[torch.optim.Optimizer]:
         hp = self.hp
+        phase = self.phase
+        lr = BASE_LEARNING_RATE if phase is None else phase.learning_rate
         make = lambda params: torch.optim.Adam(  # noqa: E731
-            params, lr=hp.learning_rate, betas=tuple(hp.betas), eps=hp.eps
+            params, lr=lr, betas=tuple(hp.betas), eps=hp.eps
         )
         return [make(self.generator.parameters()), make(self.discriminator.parameters())]
 
-    def set_progress(self, resolution: int, alpha: float) -> None:
-        """Set the resolution and fade-in alpha that G and D run at."""
-        self.resolution.fill_(resolution)
-        self.alpha.fill_(alpha)
+    # ------------------------------------------------------------------ progress
+    @property
+    def phase(self) -> Phase | None:
+        """The schedule at ``images_seen``: what the next batch trains with (the last trained
+        phase once the schedule is done); ``None`` without a schedule."""
+        return None if self.schedule is None else self.schedule.phase(self.images_seen)
+
+    @property
+    def resolution(self) -> int:
+        """Resolution G and D run at now (G's full resolution without a schedule)."""
+        phase = self.phase
+        return self.generator.resolution if phase is None else phase.resolution
+
+    @property
+    def alpha(self) -> float:
+        """Fade-in alpha of the newest block now (1 without a schedule)."""
+        phase = self.phase
+        return 1.0 if phase is None else phase.alpha
 
     @property
     def kimg(self) -> float:
-        return int(self.images_seen) / 1000.0
+        return self.images_seen / 1000.0
+
+    def last_batch_start(self) -> int:
+        """The image count before the most recent batch: callbacks that act every so many
+        images act when a multiple lies between it and ``images_seen``. Without a schedule it
+        is known only once this process has trained a batch."""
+        if self.schedule is None:
+            return self.images_seen - self._last_batch_size
+        return self.schedule.batch_start_before(self.images_seen)
 
     # ------------------------------------------------------------------ generation
     def draw_latents(self, batch: int, resolution: int) -> LatentDraw:
@@ -182,15 +206,15 @@ class StyleGANModule(pl.LightningModule):
             z.to(self.device),
             truncation_psi=truncation_psi,
             truncation_cutoff=truncation_cutoff,
-            resolution=int(self.resolution),
-            alpha=float(self.alpha),
+            resolution=self.resolution,
+            alpha=self.alpha,
             noise_mode=noise_mode,
         )
 
     # ------------------------------------------------------------------ training
     def _seed_step(self) -> None:
         rank = self.trainer.global_rank if self._trainer is not None else 0
-        step_seed = hash((self.hp.seed, int(self.images_seen), rank)) % (2**63)
+        step_seed = hash((self.hp.seed, self.images_seen, rank)) % (2**63)
         torch.manual_seed(step_seed)
 
     def _world_size(self) -> int:
@@ -198,11 +222,10 @@ class StyleGANModule(pl.LightningModule):
 
     def training_step(self, batch: Tensor | list | tuple, batch_idx: int) -> None:
         real = batch[0] if isinstance(batch, list | tuple) else batch
-        resolution = int(self.resolution)
+        resolution, alpha_value = self.resolution, self.alpha
         # During a fade-in alpha goes to the networks as a device tensor: a compiled graph
         # then serves every alpha instead of recompiling for each new float, and filling it
         # from the host is a kernel argument, not a wait for the GPU.
-        alpha_value = float(self.alpha)
         alpha: float | Tensor = (
             1.0 if alpha_value >= 1.0 else torch.full((), alpha_value, device=self.device)
         )
@@ -283,17 +306,20 @@ class StyleGANModule(pl.LightningModule):
                 ema_beta(global_batch, hp.ema_half_life_kimg),
             )
         self.images_seen += global_batch
+        self._last_batch_size = global_batch
         self._d_steps += 1
         self._log_step(
-            resolution, {**d_logs, **g_logs, "grad_norm/d": d_norm, "grad_norm/g": g_norm}
+            resolution,
+            alpha_value,
+            {**d_logs, **g_logs, "grad_norm/d": d_norm, "grad_norm/g": g_norm},
         )
 
-    def _log_step(self, resolution: int, values: dict[str, Tensor]) -> None:
+    def _log_step(self, resolution: int, alpha: float, values: dict[str, Tensor]) -> None:
         # Losses are averaged over ranks (one small all-reduce); progress is the same on all.
         self.log_dict(values, on_step=True, sync_dist=self._world_size() > 1)
         self.log("progress/kimg", self.kimg, prog_bar=True, on_step=True)
         self.log("progress/resolution", float(resolution), prog_bar=True, on_step=True)
-        self.log("progress/alpha", float(self.alpha), prog_bar=True, on_step=True)
+        self.log("progress/alpha", alpha, prog_bar=True, on_step=True)
         self.log("progress/nonfinite_skips", float(self.nonfinite_skips), on_step=True)
 
     def _step_if_finite(
@@ -323,7 +349,7 @@ class StyleGANModule(pl.LightningModule):
             if self._consecutive_nonfinite >= self.hp.max_nonfinite_steps:
                 raise NonFiniteLossError(
                     f"{name} produced non-finite gradients for {self._consecutive_nonfinite} "
-                    f"consecutive steps (at kimg {self.kimg:.3f}, {int(self.resolution)} px); "
+                    f"consecutive steps (at kimg {self.kimg:.3f}, {self.resolution} px); "
                     "stopping before NaN weights are written. Lower the learning rate, raise "
                     "the batch size, or resume from the last checkpoint."
                 )
@@ -332,32 +358,24 @@ class StyleGANModule(pl.LightningModule):
 
     # ------------------------------------------------------------------ checkpoints
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        write_meta(checkpoint, self.generator, self.discriminator, self._d_steps)
+        write_meta(
+            checkpoint,
+            self.generator,
+            self.discriminator,
+            images_seen=self.images_seen,
+            schedule=None if self.schedule is None else self.schedule.config,
+            d_steps=self._d_steps,
+            nonfinite_skips=self.nonfinite_skips,
+        )
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        # Lightning calls this before loading the state_dict: read_meta moves a format-1
+        # checkpoint's counters out of it first.
         meta = read_meta(checkpoint)
         check_networks_match(meta, self.generator, self.discriminator)
+        self.images_seen = int(meta["images_seen"])
+        self.nonfinite_skips = int(meta.get("nonfinite_skips", 0))
         self._d_steps = int(meta.get("d_steps", 0))
-
-
-PROGRESS_COUNTERS = ("images_seen", "resolution", "alpha", "nonfinite_skips")
-"""State-dict keys of the module's progress counters."""
-
-
-def _save_counters(
-    module: StyleGANModule, state_dict: dict[str, Any], prefix: str, local_metadata: Any
-) -> None:
-    for name in PROGRESS_COUNTERS:
-        state_dict[prefix + name] = getattr(module, name).clone()
-
-
-def _load_counters(
-    module: torch.nn.Module, state_dict: dict[str, Any], prefix: str, *args: Any
-) -> None:
-    for name in PROGRESS_COUNTERS:
-        value = state_dict.pop(prefix + name, None)
-        if value is not None:
-            getattr(module, name).copy_(value.detach().cpu())
 
 
 def _slices(total: int, size: int) -> list[slice]:

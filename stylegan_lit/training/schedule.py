@@ -35,6 +35,9 @@ OFFICIAL_LEARNING_RATES: dict[int, float] = {
 }  # fmt: skip
 """Adam learning rate per resolution (G and D) of the official code."""
 
+BASE_LEARNING_RATE = 0.001
+"""The official learning rate where no per-resolution rate is given."""
+
 
 @dataclass(frozen=True)
 class Phase:
@@ -89,7 +92,7 @@ class ProgressiveSchedule:
         total_kimg: float = 25_000.0,
         batch_sizes: Mapping[int, int] | None = None,
         learning_rates: Mapping[int, float] | None = None,
-        base_lr: float = 0.001,
+        base_lr: float = BASE_LEARNING_RATE,
     ) -> None:
         start_log2 = check_resolution(start_resolution, name="start_resolution")
         final_log2 = check_resolution(final_resolution, name="final_resolution")
@@ -123,6 +126,18 @@ class ProgressiveSchedule:
         for res, lr in learning_rates.items():
             if not lr > 0:
                 raise ValueError(f"learning_rates[{res}] must be positive, got {lr!r}")
+        self.config: dict[str, object] = dict(
+            start_resolution=start_resolution,
+            final_resolution=final_resolution,
+            stable_kimg=stable_kimg,
+            fade_kimg=fade_kimg,
+            total_kimg=total_kimg,
+            batch_sizes=batch_sizes,
+            learning_rates=learning_rates,
+            base_lr=base_lr,
+        )
+        """The constructor's arguments: checkpoints keep them, so a reader can tell where a run
+        stood from its image count alone."""
         self.start_resolution = start_resolution
         self.final_resolution = final_resolution
         self.stable_images = round(stable_kimg * 1000)
@@ -149,13 +164,48 @@ class ProgressiveSchedule:
             return self.total_images
         return self.level_start(level + 1)
 
+    def stream_start(self, level: int) -> int:
+        """First image of the data stream that trains ``level``.
+
+        Batches are always full, so a level's last batch can run past its end; the next level
+        then starts where that batch stopped. Hence level ``l + 1``'s stream starts at
+        ``stream_start(l) + ceil((level_stop(l) - stream_start(l)) / batch) * batch``: every
+        image count a run passes through is a batch boundary of one level's stream.
+        """
+        start = 0
+        for earlier in range(level):
+            batch = self.batch_sizes[self.resolutions[earlier]]
+            start += math.ceil(max(self.level_stop(earlier) - start, 0) / batch) * batch
+        return start
+
+    def stream_level(self, position: int) -> int:
+        """The level whose stream shows global image ``position`` (levels whose stream is
+        empty, shorter than the batch that overshot into them, show none)."""
+        level = 0
+        while level + 1 < self.num_levels and self.stream_start(level + 1) <= position:
+            level += 1
+        return level
+
+    def batch_start_before(self, images_seen: int) -> int:
+        """Where the batch that ended at ``images_seen`` began (0 at the start of training)."""
+        if images_seen <= 0:
+            return 0
+        level = self.stream_level(images_seen - 1)
+        return max(images_seen - self.batch_sizes[self.resolutions[level]], 0)
+
     def learning_rate(self, resolution: int) -> float:
         return self.learning_rates.get(resolution, self.base_lr)
 
     def phase(self, images_seen: int) -> Phase:
-        """The training state after ``images_seen`` images (clamped to the last level)."""
+        """The training state after ``images_seen`` images: what the next batch trains with.
+
+        Once training is over (``images_seen >= total_images``) it stays the phase of the last
+        image trained, so a finished run still describes the layers it trained (a run that
+        ends exactly where a new level would begin has not trained that level).
+        """
         if images_seen < 0:
             raise ValueError(f"images_seen must be >= 0, got {images_seen}")
+        images_seen = min(images_seen, self.total_images - 1)
         period = self.stable_images + self.fade_images
         level = 0
         while level + 1 < self.num_levels and images_seen >= self.level_start(level + 1):

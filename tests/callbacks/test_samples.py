@@ -8,15 +8,13 @@ from PIL import Image
 from stylegan_lit.callbacks import SampleGrids, style_mixing_grid
 from stylegan_lit.generate import copy_layers, map_seeds, synthesize
 from stylegan_lit.generate.seeds import SeedError
-from tests.training.helpers import tiny_module, tiny_trainer
+from tests.training.helpers import place_at, tiny_module, tiny_trainer
 
 ROWS, COLS = (0, 1, 2, 3, 4, 5), (6, 7, 8)
 
 
 def module_at(resolution: int, alpha: float = 1.0):
-    module = tiny_module()  # a 16 px network: 6 style layers
-    module.set_progress(resolution, alpha)
-    return module
+    return place_at(tiny_module(), resolution, alpha)  # a 16 px network: 6 style layers
 
 
 def test_at_8_px_only_the_layers_in_use_are_mixed():

@@ -107,7 +107,7 @@ def test_offline_run_records_history_images_and_final_checkpoint(tmp_path, offli
     final = tmp_path / "ckpt" / "final.ckpt"
     checkpoint = torch.load(final, weights_only=False, map_location="cpu")
     assert checkpoint["global_step"] == trainer.global_step == 16
-    assert int(checkpoint["state_dict"]["images_seen"]) == 64
+    assert checkpoint["stylegan_lit"]["images_seen"] == 64
     # mutable (the default): W&B staged a copy, here under WANDB_DATA_DIR.
     staged = Path(entry.local_path)
     assert staged.is_relative_to(tmp_path / "wandb-data")

@@ -101,19 +101,9 @@ def test_resolution_switching_reuses_the_loader() -> None:
 
 def test_resume_skips_without_loading() -> None:
     uninterrupted = batches(module(), 8, 4, 3, 43)  # 10 batches
-    dm = module()
-    dm.set_stream(8, 4, 3, 43)
-    loader = dm.train_dataloader()
-    iterator = iter(loader)
-    for _ in range(4):
-        next(iterator)
-    state = loader.state_dict()
-    assert state["batches_yielded"] == 4 and state["next_image"] == 19
-
     resumed = module()
-    resumed.set_stream(8, 4, 3, 43)
+    resumed.set_stream(8, 4, 3, 43, resume_image=19)  # 4 batches of 4 were shown
     loader = resumed.train_dataloader()
-    loader.load_state_dict(state)
     reads = []
     original_read = resumed.images.read  # type: ignore[union-attr]
     resumed.images.read = lambda i, r: reads.append(len(i)) or original_read(i, r)  # type: ignore[union-attr,method-assign]
@@ -121,37 +111,27 @@ def test_resume_skips_without_loading() -> None:
     rest = list(loader)
     assert len(rest) == 6 and len(reads) == 6  # the skipped batches were never read
     assert all(torch.equal(a, b) for a, b in zip(rest, uninterrupted[4:], strict=True))
-    assert loader.state_dict()["batches_yielded"] == 10
     assert len(list(loader)) == 10  # the next pass starts from the beginning
+    assert loader.state_dict() == {}  # nothing to save: the image count says where it was
 
 
-def test_resume_into_a_rebuilt_stream_uses_the_image_position() -> None:
-    dm = module()
-    dm.set_stream(8, 4, 0, 40)
-    loader = dm.train_dataloader()
-    iterator = iter(loader)
-    next(iterator), next(iterator)
-    state = loader.state_dict()  # 2 batches = 8 images done
-
-    later = module()  # the training code restarts the stream at the resumed image count
-    later.set_stream(8, 4, 8, 40)
-    loader = later.train_dataloader()
-    loader.load_state_dict(state)
-    assert len(list(loader)) == 8
-
-    two_ranks = module(2, 1)  # or keeps the stream but runs on two ranks
-    two_ranks.set_stream(8, 2, 0, 40)
+def test_resume_on_another_number_of_ranks_uses_the_image_position() -> None:
+    # 2 batches = 8 images were shown by one rank; two ranks resume at image 8.
+    two_ranks = module(2, 1)
+    two_ranks.set_stream(8, 2, 0, 40, resume_image=8)
     loader = two_ranks.train_dataloader()
-    loader.load_state_dict(state)
     rest = list(loader)
     assert len(rest) == 8  # 10 batches of 4 images, the first 2 skipped
     expected = batches(module(), 8, 4, 8, 40)
     assert all(torch.equal(a, b[2:]) for a, b in zip(rest, expected, strict=True))
 
-    misaligned = module()
-    misaligned.set_stream(8, 3, 0, 40)
+    misaligned = module()  # e.g. a checkpoint written under another batch size
+    misaligned.set_stream(8, 3, 0, 40, resume_image=8)
     with pytest.raises(ValueError, match="not a batch boundary"):
-        misaligned.train_dataloader().load_state_dict(state)
+        misaligned.train_dataloader()
+    used_up = module()  # resuming where the stream ends serves nothing
+    used_up.set_stream(8, 4, 0, 40, resume_image=40)
+    assert list(used_up.train_dataloader()) == []
 
 
 def test_workers_serve_the_same_stream() -> None:

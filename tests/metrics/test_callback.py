@@ -53,7 +53,7 @@ def test_swd_every_kimg_from_the_data_module_logged_against_kimg(tmp_path):
     assert float(trainer.callback_metrics["metrics/swd"]) == pytest.approx(
         callback.history[-1]["swd_avg"]
     )
-    assert callback.state_dict()["next_at"] == 48
+    assert callback.state_dict() == {}  # when it is due follows from the image count
 
 
 def test_resume_continues_the_schedule(tmp_path):

@@ -11,6 +11,7 @@ from stylegan_lit.checkpoints import CheckpointError, load_generator
 from stylegan_lit.metrics.evaluate import main
 from stylegan_lit.metrics.images import to_uint8
 from stylegan_lit.metrics.real_images import DataModuleImages, FolderImages, TensorImages
+from stylegan_lit.training import ProgressiveSchedule
 from tests.metrics.helpers import smooth_images, tiny_module
 
 
@@ -18,8 +19,12 @@ from tests.metrics.helpers import smooth_images, tiny_module
 def checkpoint(tmp_path):
     """A checkpoint as StyleGANModule writes it (state dict + its stylegan_lit metadata)."""
     module = tiny_module()
-    module.images_seen.fill_(1234)
-    module.set_progress(16, 0.5)
+    # 1 kimg at 8 px, then a fade to 16 px over 0.468 kimg: at 1234 images alpha is 0.5.
+    module.schedule = ProgressiveSchedule(
+        8, 16, stable_kimg=1.0, fade_kimg=0.468, total_kimg=10, batch_sizes={8: 2, 16: 2}
+    )
+    module.images_seen = 1234
+    assert (module.resolution, module.alpha) == (16, 0.5)
     ckpt = {"state_dict": module.state_dict()}
     module.on_save_checkpoint(ckpt)
     path = tmp_path / "tiny.ckpt"

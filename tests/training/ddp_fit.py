@@ -1,7 +1,7 @@
 """A tiny progressive fit under 2-process CPU DDP (gloo), run by tests/training/test_ddp.py.
 
 Lightning's DDP launcher re-runs this script for rank 1, so it must be a script, not a test.
-Each rank saves its final weights to OUT/rank<k>.pt; rank 0 also writes OUT/last.ckpt.
+Each rank saves its final weights and progress to OUT/rank<k>.pt; rank 0 also writes OUT/last.ckpt.
 Usage: python ddp_fit.py OUT [--devices N] [--resume CKPT] [--total-kimg K] [--max-batches B]
 """
 
@@ -42,7 +42,9 @@ def main() -> None:
     )
     trainer.fit(module, datamodule=tiny_data(), ckpt_path=args.resume)
     state = {k: v.detach().cpu() for k, v in module.state_dict().items()}
-    torch.save(state, args.out / f"rank{trainer.global_rank}.pt")
+    progress = {"images_seen": module.images_seen, "resolution": module.resolution,
+                "alpha": module.alpha}  # fmt: skip
+    torch.save({"weights": state, "progress": progress}, args.out / f"rank{trainer.global_rank}.pt")
     trainer.save_checkpoint(args.out / "last.ckpt")
 
 

@@ -12,7 +12,7 @@ from stylegan_lit.callbacks import ProgressiveGrowing
 from stylegan_lit.cli import TRAINER_DEFAULTS
 from stylegan_lit.data.datamodule import FaceDataModule
 from stylegan_lit.models import Discriminator, Generator
-from stylegan_lit.training import StyleGANModule
+from stylegan_lit.training import OFFICIAL_BATCH_SIZES_8GPU, ProgressiveSchedule, StyleGANModule
 
 TINY_NET = dict(resolution=16, fmap_base=64, fmap_max=16)
 
@@ -35,6 +35,26 @@ def tiny_growth(total_kimg: float = 0.128, **kwargs: Any) -> ProgressiveGrowing:
         batch_sizes={8: 8, 16: 8},
         **kwargs,
     )
+
+
+def place_at(module: StyleGANModule, resolution: int, alpha: float = 1.0) -> StyleGANModule:
+    """Attach a schedule (8 px up, 1 kimg stable and 1 kimg fade per level) and set the image
+    count where it trains ``resolution`` at ``alpha``: a module as a run leaves it there."""
+    schedule = ProgressiveSchedule(
+        start_resolution=8,
+        final_resolution=module.generator.resolution,
+        stable_kimg=1,
+        fade_kimg=1,
+        total_kimg=100,
+        batch_sizes=dict.fromkeys(OFFICIAL_BATCH_SIZES_8GPU, 1),
+    )
+    level = schedule.resolutions.index(resolution)
+    if level == 0 and alpha != 1.0:
+        raise ValueError("the first level does not fade in")
+    module.schedule = schedule
+    module.images_seen = 0 if level == 0 else schedule.level_start(level) + round(alpha * 1000)
+    assert (module.resolution, module.alpha) == (resolution, alpha)
+    return module
 
 
 def tiny_data(**kwargs: Any) -> FaceDataModule:

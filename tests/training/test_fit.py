@@ -31,6 +31,8 @@ def test_fit_grows_through_levels(tmp_path):
 @pytest.mark.parametrize(
     ("stop_batches", "how"),
     [
+        (4, "stop"),  # the last batch of the 8 px level: the next epoch starts the fade
+        (4, "periodic"),
         (5, "stop"),  # stopped inside the fade-in, checkpoint written after fit returns
         (7, "stop"),  # the last batch of the fade-in
         (6, "periodic"),  # a mid-epoch checkpoint written by ModelCheckpoint while training on
@@ -47,7 +49,8 @@ def test_exact_resume_mid_fade(tmp_path, stop_batches, how):
         trainer = tiny_trainer(tmp_path / "a", [tiny_growth(total)], max_steps=2 * stop_batches)
         trainer.fit(first, datamodule=tiny_data())
         assert int(first.images_seen) == 8 * stop_batches
-        assert 0.0 < float(first.alpha) <= 1.0 and int(first.resolution) == 16
+        # What the next batch trains: the fade to 16 px, which starts at 32 images.
+        assert (first.resolution, first.alpha) == (16, (8 * stop_batches - 32) / 32)
         trainer.save_checkpoint(ckpt)
     else:
         saver = ModelCheckpoint(

@@ -101,9 +101,10 @@ def test_checkpoint_meta_round_trip_and_mismatch():
     G = Generator(z_dim=16, w_dim=16, mapping_layers=2, **TINY_NET)
     D = Discriminator(**TINY_NET)
     checkpoint: dict = {}
-    write_meta(checkpoint, G, D, d_steps=7)
+    write_meta(checkpoint, G, D, images_seen=40, d_steps=7)
     meta = read_meta(checkpoint)
     assert meta["d_steps"] == 7 and meta["generator_config"] == G.config
+    assert meta["images_seen"] == 40 and meta["schedule"] is None
     check_networks_match(meta, G, D)
     wider = Discriminator(**{**TINY_NET, "fmap_max": 32})
     with pytest.raises(
@@ -114,3 +115,27 @@ def test_checkpoint_meta_round_trip_and_mismatch():
         read_meta({"state_dict": {}}, "x.ckpt")
     with pytest.raises(CheckpointError, match="newer than"):
         read_meta({"stylegan_lit": {**meta, "format": 99}})
+
+
+def test_a_format_1_checkpoint_is_upgraded_in_memory():
+    # Format 1 kept the counters as tensors in the state_dict, which strict loading of the
+    # networks would now refuse: reading the entry moves them out of it.
+    G = Generator(z_dim=16, w_dim=16, mapping_layers=2, **TINY_NET)
+    D = Discriminator(**TINY_NET)
+    checkpoint: dict = {}
+    write_meta(checkpoint, G, D)
+    old_entry = {k: checkpoint["stylegan_lit"][k] for k in ("generator_config", "d_steps")}
+    old = {
+        "stylegan_lit": {"format": 1, **old_entry, "discriminator_config": D.config},
+        "state_dict": {
+            "generator.x": torch.zeros(1),
+            "images_seen": torch.tensor(4200),
+            "resolution": torch.tensor(16),
+            "alpha": torch.tensor(0.25),
+            "nonfinite_skips": torch.tensor(2),
+        },
+    }
+    meta = read_meta(old)
+    assert list(old["state_dict"]) == ["generator.x"]
+    assert meta["format"] == 2 and meta["images_seen"] == 4200 and meta["nonfinite_skips"] == 2
+    assert meta["reached"] == {"resolution": 16, "alpha": 0.25} and meta["schedule"] is None

@@ -87,3 +87,20 @@ def test_bad_values_name_the_field(kwargs, field):
     base = dict(start_resolution=8, final_resolution=32, batch_sizes={8: 4, 16: 4, 32: 4})
     with pytest.raises(ValueError, match=field):
         ProgressiveSchedule(**{**base, **kwargs})
+
+
+def test_streams_start_where_the_last_full_batch_of_the_level_before_stopped():
+    # 8 px trains to 500 in batches of 300 (2 batches, to 600); 16 px fades in from 500 and
+    # its stream, from 600 to 1,500, takes 3 batches of 400 (to 1,800); 32 px starts there.
+    schedule = ProgressiveSchedule(8, 32, stable_kimg=0.5, fade_kimg=0.5, total_kimg=5,
+                                   batch_sizes={8: 300, 16: 400, 32: 500})  # fmt: skip
+    assert [schedule.stream_start(level) for level in range(3)] == [0, 600, 1800]
+    assert [schedule.stream_level(p) for p in (0, 599, 600, 1799, 1800, 9999)] == [
+        0, 0, 1, 1, 2, 2,
+    ]  # fmt: skip
+    # The batch that ended at an image count began one batch of its own level earlier.
+    assert [schedule.batch_start_before(n) for n in (0, 300, 600, 1000, 1800, 2300)] == [
+        0, 0, 300, 600, 1400, 1800,
+    ]  # fmt: skip
+    assert schedule.config["batch_sizes"] == {8: 300, 16: 400, 32: 500}
+    assert ProgressiveSchedule(**schedule.config).phase(2000) == schedule.phase(2000)
