@@ -24,9 +24,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from stylegan_lit.data.datamodule import FaceDataModule
-from stylegan_lit.data.prepare import prepare_cache
-from stylegan_lit.data.synthetic import SyntheticFaces
+from stylegan_lit.data import FaceDataModule, SyntheticFaces, prepare_cache
 
 # Official single-GPU batch sizes per resolution (DESIGN.md); others fall back to 32.
 _BATCH = {4: 128, 8: 128, 16: 128, 32: 64, 64: 32, 128: 16, 256: 8, 512: 4, 1024: 4}

@@ -290,7 +290,7 @@ def train_classifiers(resolution: int, steps: int, cache: Path | None) -> dict[s
 
 def true_label_rates(datamodule: Any, count: int) -> dict[str, float]:
     """Attribute frequencies from the synthetic faces' own labels (empty for other data)."""
-    from stylegan_lit.data.synthetic import SyntheticFaces
+    from stylegan_lit.data import SyntheticFaces
     from stylegan_lit.generate.attribute_classifier import attribute_labels
 
     hparams = dict(getattr(datamodule, "hparams", {}))

@@ -81,7 +81,7 @@ FORCED_SECTIONS: dict[str, type[Callback]] = {
 """Config sections for the callbacks every run has (``--samples.every_kimg 5`` etc.)."""
 
 EXTRA_COMMANDS: dict[str, str] = {
-    "prepare": "stylegan_lit.data.prepare:main",  # dataset -> multi-resolution cache
+    "prepare": "stylegan_lit.data.cache.prepare:main",  # dataset -> multi-resolution cache
     "eval": "stylegan_lit.metrics.evaluate:main",  # FID50k/KID/SWD of a checkpoint
     "generate": "stylegan_lit.generate.cli:main",  # images, figures, editing from a checkpoint
 }

@@ -1,8 +1,31 @@
-"""Face datasets: built-in synthetic faces, image folders and ZIPs, the multi-resolution
-cache, and the Lightning data module that streams them at the current resolution.
+"""Face datasets for training: four parts, and the Lightning data module that joins them.
 
-Names are imported lazily, so that ``python -m stylegan_lit.data.prepare`` and its worker
-processes do not pay for importing Lightning.
+* the synthetic renderer, :mod:`~stylegan_lit.data.synthetic` (``attributes``, ``render``,
+  ``faces``): procedural faces with known attributes, nothing to download;
+* file input, :mod:`~stylegan_lit.data.files` (``sources``, ``image_io``, ``scan``,
+  ``resize``, ``raw``, ``decode_pool``): folders and ZIPs of images, decoded into pyramids;
+* the cache, :mod:`~stylegan_lit.data.cache` (``store``, ``prepare``): a dataset prepared
+  once into memory-mapped arrays, one per resolution;
+* the stream, :mod:`~stylegan_lit.data.stream` (``dataset``; ``sampler.py`` and
+  ``loader.py`` still at this level, moving there next): which images reach each rank in
+  which order, batch by batch.
+
+At this level sit what several parts share, and the module that joins them:
+
+* :mod:`~stylegan_lit.data.images`: :class:`MultiResolutionImages`, the protocol each source
+  implements and the only thing the stream knows about sources, and :class:`MemoryImages`;
+* :mod:`~stylegan_lit.data.pyramid`: the power-of-two resolution rules and box reduction
+  (the renderer, file input, the cache and the data module all use them);
+* :mod:`~stylegan_lit.data.hashing`: counter-based random numbers (the faces' attributes and
+  the stream's order);
+* :mod:`~stylegan_lit.data.errors`: :class:`DatasetError` and :class:`Skipped`;
+* :mod:`~stylegan_lit.data.datamodule`: :class:`FaceDataModule`, which picks the source and
+  serves the stream.
+
+The dependencies point one way: the renderer and file input know nothing of each other,
+the cache builds on both, the stream only on :class:`MultiResolutionImages`. The names below
+are the package's API (import them from here); they are imported lazily, so that
+``stylegan-lit prepare`` and its worker processes do not pay for importing Lightning.
 """
 
 from __future__ import annotations
@@ -11,31 +34,31 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 _EXPORTS = {
-    "CacheManifest": "cache",
-    "CachedImages": "cache",
-    "is_cache": "cache",
+    "CacheManifest": "cache.store",
+    "CachedImages": "cache.store",
+    "is_cache": "cache.store",
     "FaceDataModule": "datamodule",
-    "ImageBatchDataset": "datasets",
-    "MemoryImages": "datasets",
-    "MultiResolutionImages": "datasets",
-    "RawImages": "datasets",
+    "ImageBatchDataset": "stream.dataset",
+    "MemoryImages": "images",
+    "MultiResolutionImages": "images",
+    "RawImages": "files.raw",
     "DatasetError": "errors",
     "Skipped": "errors",
-    "COARSE_ATTRIBUTES": "face_attributes",
-    "FINE_ATTRIBUTES": "face_attributes",
-    "HAIR_STYLES": "face_attributes",
-    "FaceAttributes": "face_attributes",
-    "sample_attributes": "face_attributes",
-    "landmarks": "face_render",
-    "render_faces": "face_render",
+    "COARSE_ATTRIBUTES": "synthetic.attributes",
+    "FINE_ATTRIBUTES": "synthetic.attributes",
+    "HAIR_STYLES": "synthetic.attributes",
+    "FaceAttributes": "synthetic.attributes",
+    "sample_attributes": "synthetic.attributes",
+    "landmarks": "synthetic.render",
+    "render_faces": "synthetic.render",
     "StreamLoader": "loader",
-    "prepare_cache": "prepare",
+    "prepare_cache": "cache.prepare",
     "BatchRequest": "sampler",
     "Stream": "sampler",
     "StreamBatchSampler": "sampler",
     "StreamOrder": "sampler",
-    "open_image_files": "sources",
-    "SyntheticFaces": "synthetic",
+    "open_image_files": "files.sources",
+    "SyntheticFaces": "synthetic.faces",
 }
 
 __all__ = [
@@ -67,28 +90,25 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from stylegan_lit.data.cache import CachedImages, CacheManifest, is_cache
+    from stylegan_lit.data.cache.prepare import prepare_cache
+    from stylegan_lit.data.cache.store import CachedImages, CacheManifest, is_cache
     from stylegan_lit.data.datamodule import FaceDataModule
-    from stylegan_lit.data.datasets import (
-        ImageBatchDataset,
-        MemoryImages,
-        MultiResolutionImages,
-        RawImages,
-    )
     from stylegan_lit.data.errors import DatasetError, Skipped
-    from stylegan_lit.data.face_attributes import (
+    from stylegan_lit.data.files.raw import RawImages
+    from stylegan_lit.data.files.sources import open_image_files
+    from stylegan_lit.data.images import MemoryImages, MultiResolutionImages
+    from stylegan_lit.data.loader import StreamLoader
+    from stylegan_lit.data.sampler import BatchRequest, Stream, StreamBatchSampler, StreamOrder
+    from stylegan_lit.data.stream.dataset import ImageBatchDataset
+    from stylegan_lit.data.synthetic.attributes import (
         COARSE_ATTRIBUTES,
         FINE_ATTRIBUTES,
         HAIR_STYLES,
         FaceAttributes,
         sample_attributes,
     )
-    from stylegan_lit.data.face_render import landmarks, render_faces
-    from stylegan_lit.data.loader import StreamLoader
-    from stylegan_lit.data.prepare import prepare_cache
-    from stylegan_lit.data.sampler import BatchRequest, Stream, StreamBatchSampler, StreamOrder
-    from stylegan_lit.data.sources import open_image_files
-    from stylegan_lit.data.synthetic import SyntheticFaces
+    from stylegan_lit.data.synthetic.faces import SyntheticFaces
+    from stylegan_lit.data.synthetic.render import landmarks, render_faces
 
 
 def __getattr__(name: str) -> Any:

@@ -30,15 +30,17 @@ import numpy as np
 import torch
 from lightning.pytorch.utilities import rank_zero_info
 
-from stylegan_lit.data.cache import CachedImages, is_cache
-from stylegan_lit.data.datasets import ImageBatchDataset, MultiResolutionImages, RawImages
+from stylegan_lit.data.cache.prepare import SYNTHETIC, prepare_cache
+from stylegan_lit.data.cache.store import CachedImages, is_cache
 from stylegan_lit.data.errors import DatasetError
+from stylegan_lit.data.files.raw import RawImages
+from stylegan_lit.data.files.sources import open_image_files
+from stylegan_lit.data.images import MultiResolutionImages
 from stylegan_lit.data.loader import StreamLoader
-from stylegan_lit.data.prepare import SYNTHETIC, prepare_cache
-from stylegan_lit.data.resize import LOWEST_RESOLUTION, check_resolution, pyramid_resolutions
+from stylegan_lit.data.pyramid import LOWEST_RESOLUTION, check_resolution, pyramid_resolutions
 from stylegan_lit.data.sampler import Stream, StreamBatchSampler, StreamOrder
-from stylegan_lit.data.sources import open_image_files
-from stylegan_lit.data.synthetic import SyntheticFaces
+from stylegan_lit.data.stream.dataset import ImageBatchDataset
+from stylegan_lit.data.synthetic.faces import SyntheticFaces
 
 log = logging.getLogger(__name__)
 

@@ -18,8 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from stylegan_lit.data.face_attributes import FaceAttributes
-from stylegan_lit.data.synthetic import SyntheticFaces
+from stylegan_lit.data import FaceAttributes, SyntheticFaces
 
 BINARY_ATTRIBUTES: tuple[str, ...] = ("glasses", "sunglasses", "hat", "beard")
 """Attributes that are true or false for each synthetic face."""

@@ -8,12 +8,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from stylegan_lit.data.cache.prepare import main as prepare_main
+from stylegan_lit.data.cache.prepare import prepare_cache
 from stylegan_lit.data.datamodule import FaceDataModule
-from stylegan_lit.data.datasets import RawImages
 from stylegan_lit.data.errors import DatasetError
-from stylegan_lit.data.prepare import main as prepare_main
-from stylegan_lit.data.prepare import prepare_cache
-from stylegan_lit.data.sources import open_image_files
+from stylegan_lit.data.files.raw import RawImages
+from stylegan_lit.data.files.sources import open_image_files
 from tests.data.conftest import encode, png16, random_rgb, write
 
 

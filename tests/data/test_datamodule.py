@@ -12,11 +12,11 @@ import pytest
 import torch
 from lightning.pytorch.callbacks import ModelCheckpoint
 
-from stylegan_lit.data.cache import CachedImages
+from stylegan_lit.data.cache.prepare import prepare_cache
+from stylegan_lit.data.cache.store import CachedImages
 from stylegan_lit.data.datamodule import FaceDataModule
-from stylegan_lit.data.datasets import RawImages
 from stylegan_lit.data.errors import DatasetError
-from stylegan_lit.data.prepare import prepare_cache
+from stylegan_lit.data.files.raw import RawImages
 
 
 def first_batch(dm: FaceDataModule, resolution: int, batch_size: int = 4) -> torch.Tensor:

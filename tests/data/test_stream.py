@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from stylegan_lit.data.datamodule import FaceDataModule
-from stylegan_lit.data.datasets import MemoryImages
+from stylegan_lit.data.images import MemoryImages
 from stylegan_lit.data.sampler import Stream, StreamOrder
 
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from stylegan_lit.data.face_attributes import sample_attributes
+from stylegan_lit.data import sample_attributes
 from stylegan_lit.generate import (
     AttributeDirection,
     attribute_labels,

@@ -1,18 +1,20 @@
 """Prepare a dataset once: every power-of-two resolution in one pass, into a cache directory.
 
-Usage::
+Usage (``stylegan-lit prepare`` runs this module's :func:`main`)::
 
-    python -m stylegan_lit.data.prepare SRC DST [--resolution R] [--filter lanczos|box]
+    python -m stylegan_lit.data.cache.prepare SRC DST [--resolution R] [--filter lanczos|box]
         [--no-crop] [--channels 1|3] [--strict] [--workers N] [--overwrite]
-    python -m stylegan_lit.data.prepare synthetic DST --resolution 64 --num-images 10000 --seed 0
+    python -m stylegan_lit.data.cache.prepare synthetic DST --resolution 64 --num-images 10000 \
+        --seed 0
 
 ``SRC`` is a folder of images (searched recursively), a ZIP archive of images, or the word
 ``synthetic``. Each image is decoded once, centre-cropped to a square (or skipped with
 ``--no-crop``), resized to R (default: the largest power of two that fits the first
 image) and downsampled to R/2, ..., 4 px. Files that cannot be used (corrupt, too small,
 not square, not images) are skipped, logged and listed in the manifest with the reason;
-``--strict`` stops at the first one instead. See :mod:`stylegan_lit.data.cache` for the
-format.
+``--strict`` stops at the first one instead. See :mod:`stylegan_lit.data.cache.store` for
+the format. This is where the cache meets the sources: it reads image files through
+:mod:`stylegan_lit.data.files` and renders :mod:`stylegan_lit.data.synthetic` faces.
 """
 
 from __future__ import annotations
@@ -27,18 +29,13 @@ from pathlib import Path
 from tqdm.auto import tqdm
 from tqdm.contrib.logging import logging_redirect_tqdm
 
-from stylegan_lit.data.cache import CacheManifest, CacheWriter, is_cache
-from stylegan_lit.data.decode_pool import decode_all
+from stylegan_lit.data.cache.store import CacheManifest, CacheWriter, is_cache
 from stylegan_lit.data.errors import DatasetError, Skipped, summarize_skipped
-from stylegan_lit.data.resize import (
-    LOWEST_RESOLUTION,
-    RESIZE_FILTERS,
-    ResizeFilter,
-    check_resolution,
-    pyramid_resolutions,
-)
-from stylegan_lit.data.scan import infer_resolution
-from stylegan_lit.data.sources import ImageFiles, open_image_files
+from stylegan_lit.data.files.decode_pool import decode_all
+from stylegan_lit.data.files.resize import RESIZE_FILTERS, ResizeFilter
+from stylegan_lit.data.files.scan import infer_resolution
+from stylegan_lit.data.files.sources import ImageFiles, open_image_files
+from stylegan_lit.data.pyramid import LOWEST_RESOLUTION, check_resolution, pyramid_resolutions
 
 log = logging.getLogger(__name__)
 
@@ -139,7 +136,7 @@ def _write_synthetic(
 ) -> CacheManifest:
     # Imported here: it needs torch, which the decoding workers (that import this module
     # when it runs as __main__) should not have to load.
-    from stylegan_lit.data.synthetic import SyntheticFaces
+    from stylegan_lit.data.synthetic.faces import SyntheticFaces
 
     faces = SyntheticFaces(num_images, seed=seed, resolution=resolution, img_channels=channels)
     writer = CacheWriter(staging, pyramid_resolutions(resolution), channels)

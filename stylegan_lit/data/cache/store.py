@@ -185,7 +185,8 @@ class CachedImages:
     to send to DataLoader workers.
 
     Args:
-        directory: A cache written by :class:`CacheWriter` (see :mod:`stylegan_lit.data.prepare`).
+        directory: A cache written by :class:`CacheWriter` (see
+            :mod:`stylegan_lit.data.cache.prepare`).
     """
 
     def __init__(self, directory: str | os.PathLike[str]) -> None:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import IO
 
 from stylegan_lit.data.errors import DatasetError, Skipped
-from stylegan_lit.data.image_io import IMAGE_EXTENSIONS, is_image_name
+from stylegan_lit.data.files.image_io import IMAGE_EXTENSIONS, is_image_name
 
 _ZIP_METHODS = {
     zipfile.ZIP_STORED,

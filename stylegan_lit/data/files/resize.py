@@ -21,40 +21,11 @@ import numpy as np
 from PIL import Image
 
 from stylegan_lit.data.errors import DatasetError
-from stylegan_lit.data.image_io import decode_image
+from stylegan_lit.data.files.image_io import decode_image
+from stylegan_lit.data.pyramid import LOWEST_RESOLUTION, box_reduce, pyramid_resolutions
 
 ResizeFilter = Literal["lanczos", "box"]
 RESIZE_FILTERS: tuple[str, ...] = ("lanczos", "box")
-LOWEST_RESOLUTION = 4
-
-
-def is_power_of_two(value: int) -> bool:
-    return value >= 1 and value & (value - 1) == 0
-
-
-def check_resolution(resolution: int, name: str = "resolution") -> int:
-    """Return ``resolution`` if it is a power of two >= 4, else raise a ValueError naming it."""
-    if (
-        not isinstance(resolution, int)
-        or resolution < LOWEST_RESOLUTION
-        or not is_power_of_two(resolution)
-    ):
-        raise ValueError(
-            f"{name} must be a power of two >= {LOWEST_RESOLUTION}, got {resolution!r}"
-        )
-    return resolution
-
-
-def pyramid_resolutions(top: int, lowest: int = LOWEST_RESOLUTION) -> list[int]:
-    """``[top, top/2, ..., lowest]``; both must be powers of two with ``lowest <= top``."""
-    if not (is_power_of_two(top) and is_power_of_two(lowest) and lowest <= top):
-        raise ValueError(f"resolution must be a power of two >= {lowest}, got {top}")
-    return [top >> k for k in range(top.bit_length() - lowest.bit_length() + 1)]
-
-
-def largest_power_of_two(side: int) -> int:
-    """The largest power of two <= ``side`` (``side >= 1``)."""
-    return 1 << (side.bit_length() - 1)
 
 
 def square(image: np.ndarray, *, crop: bool, name: str) -> np.ndarray:
@@ -88,23 +59,6 @@ def check_size(side: int, resolution: int, name: str) -> None:
             f"resolution {resolution}",
             reason="too small",
         )
-
-
-def box_reduce(images: np.ndarray, factor: int) -> np.ndarray:
-    """Average ``uint8 [..., H, W]`` over ``factor x factor`` blocks, rounding half to even.
-
-    Args:
-        images: Any leading dimensions, then H and W divisible by ``factor``.
-        factor: Block side (1 returns the input).
-    """
-    if factor == 1:
-        return images
-    *lead, height, width = images.shape
-    if height % factor or width % factor:
-        raise ValueError(f"{height}x{width} is not divisible by {factor}")
-    blocks = images.reshape(*lead, height // factor, factor, width // factor, factor)
-    mean = blocks.mean(axis=(-3, -1), dtype=np.float64)
-    return np.rint(mean).astype(np.uint8)
 
 
 def resize_square(image: np.ndarray, size: int, resize_filter: ResizeFilter) -> np.ndarray:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from stylegan_lit.data.face_attributes import FaceAttributes
+from stylegan_lit.data.synthetic.attributes import FaceAttributes
 
 _F = np.float32
 _EYE_WHITE = np.array([0.95, 0.95, 0.93], _F)
@@ -221,7 +221,7 @@ def render_faces(attrs: FaceAttributes, resolution: int) -> np.ndarray:
 
     Args:
         attrs: The faces' attributes (see
-            :func:`~stylegan_lit.data.face_attributes.sample_attributes`).
+            :func:`~stylegan_lit.data.synthetic.attributes.sample_attributes`).
         resolution: Side in pixels.
 
     Returns:

@@ -10,15 +10,15 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from stylegan_lit.data.cache import CachedImages, level_file
-from stylegan_lit.data.datasets import RawImages
+from stylegan_lit.data.cache.prepare import main as prepare_main
+from stylegan_lit.data.cache.prepare import prepare_cache
+from stylegan_lit.data.cache.store import CachedImages, level_file
 from stylegan_lit.data.errors import DatasetError
-from stylegan_lit.data.image_io import decode_image
-from stylegan_lit.data.prepare import main as prepare_main
-from stylegan_lit.data.prepare import prepare_cache
-from stylegan_lit.data.resize import build_pyramid
-from stylegan_lit.data.sources import open_image_files
-from stylegan_lit.data.synthetic import SyntheticFaces
+from stylegan_lit.data.files.image_io import decode_image
+from stylegan_lit.data.files.raw import RawImages
+from stylegan_lit.data.files.resize import build_pyramid
+from stylegan_lit.data.files.sources import open_image_files
+from stylegan_lit.data.synthetic.faces import SyntheticFaces
 from tests.data.conftest import encode, random_rgb, write
 
 

@@ -1,7 +1,7 @@
 """Decode and downsample many image files, in this process or in a pool of processes.
 
-Kept apart from :mod:`~stylegan_lit.data.prepare` and free of torch and Lightning imports so
-that ``spawn``-ed workers start in a fraction of a second.
+Kept apart from :mod:`~stylegan_lit.data.cache.prepare` and free of torch and Lightning
+imports so that ``spawn``-ed workers start in a fraction of a second.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from typing import Any
 import numpy as np
 
 from stylegan_lit.data.errors import DatasetError, Skipped
-from stylegan_lit.data.resize import image_pyramid
-from stylegan_lit.data.sources import ImageFiles
+from stylegan_lit.data.files.resize import image_pyramid
+from stylegan_lit.data.files.sources import ImageFiles
 
 # Per-process state, set by _init (the pool initializer) and read by _process.
 _files: ImageFiles | None = None
@@ -42,7 +42,7 @@ def decode_all(
 
     Args:
         files: The files.
-        options: Keyword arguments of :func:`~stylegan_lit.data.resize.image_pyramid`
+        options: Keyword arguments of :func:`~stylegan_lit.data.files.resize.image_pyramid`
             (``top``, ``lowest``, ``crop``, ``channels``, ``resize_filter``).
         workers: Processes to decode in (0: this process).
     """

@@ -9,16 +9,16 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from stylegan_lit.data.face_attributes import (
+from stylegan_lit.data.pyramid import box_reduce
+from stylegan_lit.data.synthetic.attributes import (
     COARSE_ATTRIBUTES,
     FINE_ATTRIBUTES,
     HAIR_STYLES,
     FaceAttributes,
     sample_attributes,
 )
-from stylegan_lit.data.face_render import landmarks
-from stylegan_lit.data.resize import box_reduce
-from stylegan_lit.data.synthetic import SyntheticFaces, to_grayscale
+from stylegan_lit.data.synthetic.faces import SyntheticFaces, to_grayscale
+from stylegan_lit.data.synthetic.render import landmarks
 
 
 def test_image_is_a_pure_function_of_seed_and_index() -> None:

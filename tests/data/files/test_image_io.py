@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from stylegan_lit.data.errors import DatasetError
-from stylegan_lit.data.image_io import decode_image, probe_image
+from stylegan_lit.data.files.image_io import decode_image, probe_image
 from tests.data.conftest import encode, png16, random_rgb
 
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 import logging
 
 from stylegan_lit.data.errors import DatasetError, Skipped
-from stylegan_lit.data.image_io import probe_image
-from stylegan_lit.data.resize import largest_power_of_two
-from stylegan_lit.data.sources import ImageFiles
+from stylegan_lit.data.files.image_io import probe_image
+from stylegan_lit.data.files.sources import ImageFiles
+from stylegan_lit.data.pyramid import largest_power_of_two
 
 log = logging.getLogger(__name__)
 

@@ -1,13 +1,13 @@
 """Built-in synthetic faces: a seeded procedural dataset that needs no download.
 
 Face ``i`` of seed ``s`` is a pure function of (s, i): its attributes come from
-counter-based random streams (:mod:`~stylegan_lit.data.face_attributes`) and the renderer
-(:mod:`~stylegan_lit.data.face_render`) is deterministic. Faces are rendered at the
+counter-based random streams (:mod:`~stylegan_lit.data.synthetic.attributes`) and the
+renderer (:mod:`~stylegan_lit.data.synthetic.render`) is deterministic. Faces are rendered at the
 dataset's highest resolution and box-downsampled (as the official pyramid) for every lower
 one, so the levels of an image always agree. Rendering is vectorised over faces: about
 13,000 faces/s at 32 px and 4,800 at 64 px on one core of the development machine.
 
-Use it directly (it is a :class:`~stylegan_lit.data.datasets.MultiResolutionImages`),
+Use it directly (it is a :class:`~stylegan_lit.data.images.MultiResolutionImages`),
 render it once into memory (:meth:`SyntheticFaces.to_memory`), or write it out as an image
 folder with attributes (``python -m stylegan_lit.data.synthetic DST --num-images N``).
 """
@@ -25,15 +25,15 @@ import numpy as np
 from PIL import Image
 from tqdm.auto import tqdm
 
-from stylegan_lit.data.datasets import MemoryImages
-from stylegan_lit.data.face_attributes import FaceAttributes, sample_attributes
-from stylegan_lit.data.face_render import render_faces
-from stylegan_lit.data.resize import (
+from stylegan_lit.data.images import MemoryImages
+from stylegan_lit.data.pyramid import (
     LOWEST_RESOLUTION,
     box_reduce,
     check_resolution,
     pyramid_resolutions,
 )
+from stylegan_lit.data.synthetic.attributes import FaceAttributes, sample_attributes
+from stylegan_lit.data.synthetic.render import render_faces
 
 _PIXELS_PER_CHUNK = (
     1 << 18
