@@ -18,7 +18,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from stylegan_lit.data.hashing import salt, uniform
+from stylegan_lit.data.hashing import salt
+from stylegan_lit.data.hashing import uniform as hashed_uniform
 
 HAIR_STYLES: tuple[str, ...] = ("bald", "short", "long", "bob", "curly")
 """Names of the ``hair_style`` codes."""
@@ -188,25 +189,32 @@ class _Draw:
         self.seed = seed
         self.indices = indices
 
-    def u(self, name: str, low: float = 0.0, high: float = 1.0) -> np.ndarray:
-        unit = uniform(self.indices, self.seed, salt(name)).astype(np.float32)
+    def uniform(self, name: str, low: float = 0.0, high: float = 1.0) -> np.ndarray:
+        """Uniform in [low, high), one per face, from the stream ``name``."""
+        unit = hashed_uniform(self.indices, self.seed, salt(name)).astype(np.float32)
         return np.float32(low) + np.float32(high - low) * unit
 
     def choice(self, name: str, probs: Sequence[float]) -> np.ndarray:
         edges = np.cumsum(probs)
-        return np.minimum(np.searchsorted(edges, self.u(name), side="right"), len(probs))
+        return np.minimum(np.searchsorted(edges, self.uniform(name), side="right"), len(probs))
 
-    def chance(self, name: str, p: float) -> np.ndarray:
-        return self.u(name) < p
+    def chance(self, name: str, probability: float) -> np.ndarray:
+        return self.uniform(name) < probability
 
-    def hsv(self, name: str, s: tuple[float, float], v: tuple[float, float]) -> np.ndarray:
-        return hsv_to_rgb(self.u(f"{name}/h"), self.u(f"{name}/s", *s), self.u(f"{name}/v", *v))
+    def hsv(
+        self, name: str, saturation: tuple[float, float], value: tuple[float, float]
+    ) -> np.ndarray:
+        """RGB colours of any hue, with saturation and value drawn within the given ranges."""
+        hue = self.uniform(f"{name}/h")
+        return hsv_to_rgb(
+            hue, self.uniform(f"{name}/s", *saturation), self.uniform(f"{name}/v", *value)
+        )
 
     def palette(
         self, name: str, colors: np.ndarray, probs: Sequence[float], jitter: float
     ) -> np.ndarray:
         choice = np.minimum(self.choice(f"{name}/pick", probs), len(colors) - 1)
-        brightness = self.u(f"{name}/bright", 1 - jitter, 1 + jitter)
+        brightness = self.uniform(f"{name}/bright", 1 - jitter, 1 + jitter)
         return np.clip(colors[choice] * brightness[:, None], 0, 1)
 
 
@@ -223,66 +231,68 @@ def sample_attributes(seed: int, indices: ArrayLike) -> FaceAttributes:
     idx = np.asarray(indices, dtype=np.int64).reshape(-1)
     if (idx < 0).any():
         raise ValueError("face indices must be >= 0")
-    d = _Draw(seed, idx)
-    eyewear = d.choice("eyewear", _EYEWEAR_PROBS)
-    blink = d.chance("blink", 0.06)
-    mouth_closed = d.chance("mouth_closed", 0.45)
+    draw = _Draw(seed, idx)
+    eyewear = draw.choice("eyewear", _EYEWEAR_PROBS)
+    blink = draw.chance("blink", 0.06)
+    mouth_closed = draw.chance("mouth_closed", 0.45)
 
-    tone = d.u("skin/tone") * (len(_SKIN_TONES) - 1)
+    tone = draw.uniform("skin/tone") * (len(_SKIN_TONES) - 1)
     low = np.minimum(tone.astype(np.int64), len(_SKIN_TONES) - 2)
     frac = (tone - low)[:, None]
     skin = _SKIN_TONES[low] * (1 - frac) + _SKIN_TONES[low + 1] * frac
-    skin = np.clip(skin + np.stack([d.u(f"skin/tint{c}", -0.03, 0.03) for c in range(3)], 1), 0, 1)
+    skin = np.clip(
+        skin + np.stack([draw.uniform(f"skin/tint{c}", -0.03, 0.03) for c in range(3)], 1), 0, 1
+    )
 
-    hair = d.palette("hair", _HAIR_COLORS, _HAIR_PROBS, 0.15)
-    dyed = d.choice("hair/pick", _HAIR_PROBS) >= len(_HAIR_COLORS)
-    hair[dyed] = d.hsv("hair/dye", (0.5, 0.9), (0.4, 0.9))[dyed]
-    lip_mix = d.u("lips/mix", 0.3, 0.65)[:, None]
-    lips = (skin * (1 - lip_mix) + np.array([0.72, 0.28, 0.32], np.float32) * lip_mix) * d.u(
-        "lips/v", 0.8, 1.0
-    )[:, None]
-    top = d.hsv("background", (0.05, 0.55), (0.35, 0.95))
-    bottom = top * d.u("background/fade", 0.55, 1.0)[:, None]
+    hair = draw.palette("hair", _HAIR_COLORS, _HAIR_PROBS, 0.15)
+    dyed = draw.choice("hair/pick", _HAIR_PROBS) >= len(_HAIR_COLORS)
+    hair[dyed] = draw.hsv("hair/dye", (0.5, 0.9), (0.4, 0.9))[dyed]
+    lip_mix = draw.uniform("lips/mix", 0.3, 0.65)[:, None]
+    lips = (
+        skin * (1 - lip_mix) + np.array([0.72, 0.28, 0.32], np.float32) * lip_mix
+    ) * draw.uniform("lips/v", 0.8, 1.0)[:, None]
+    top = draw.hsv("background", (0.05, 0.55), (0.35, 0.95))
+    bottom = top * draw.uniform("background/fade", 0.55, 1.0)[:, None]
 
     return FaceAttributes(
-        center_x=d.u("center_x", -0.06, 0.06),
-        center_y=d.u("center_y", -0.1, 0.02),
-        scale=d.u("scale", 0.5, 0.6),
-        roll=d.u("roll", -0.25, 0.25),
-        yaw=d.u("yaw", -0.6, 0.6),
-        pitch=d.u("pitch", -0.5, 0.5),
-        face_width=d.u("face_width", 0.62, 0.78),
-        face_length=d.u("face_length", 0.88, 1.04),
-        jaw=d.u("jaw", 0.0, 0.35),
-        squareness=d.u("squareness"),
-        hair_style=d.choice("hair_style", _HAIR_STYLE_PROBS).astype(np.int64),
-        hair_length=d.u("hair_length"),
-        hair_part=d.u("hair_part", -1.0, 1.0),
-        eye_size=d.u("eye_size", 0.095, 0.13),
-        eye_spacing=d.u("eye_spacing", 0.26, 0.34),
-        eye_open=np.where(blink, np.float32(0.06), d.u("eye_open", 0.55, 1.0)),
-        gaze=d.u("gaze", -1.0, 1.0),
-        brow_raise=d.u("brow_raise", -1.0, 1.0),
-        brow_tilt=d.u("brow_tilt", -0.4, 0.4),
-        brow_thickness=d.u("brow_thickness", 0.03, 0.055),
-        nose_size=d.u("nose_size", 0.8, 1.3),
-        smile=d.u("smile", -0.6, 1.0),
-        mouth_open=np.where(mouth_closed, np.float32(0.0), d.u("mouth_open", 0.15, 1.0)),
-        mouth_width=d.u("mouth_width", 0.17, 0.27),
+        center_x=draw.uniform("center_x", -0.06, 0.06),
+        center_y=draw.uniform("center_y", -0.1, 0.02),
+        scale=draw.uniform("scale", 0.5, 0.6),
+        roll=draw.uniform("roll", -0.25, 0.25),
+        yaw=draw.uniform("yaw", -0.6, 0.6),
+        pitch=draw.uniform("pitch", -0.5, 0.5),
+        face_width=draw.uniform("face_width", 0.62, 0.78),
+        face_length=draw.uniform("face_length", 0.88, 1.04),
+        jaw=draw.uniform("jaw", 0.0, 0.35),
+        squareness=draw.uniform("squareness"),
+        hair_style=draw.choice("hair_style", _HAIR_STYLE_PROBS).astype(np.int64),
+        hair_length=draw.uniform("hair_length"),
+        hair_part=draw.uniform("hair_part", -1.0, 1.0),
+        eye_size=draw.uniform("eye_size", 0.095, 0.13),
+        eye_spacing=draw.uniform("eye_spacing", 0.26, 0.34),
+        eye_open=np.where(blink, np.float32(0.06), draw.uniform("eye_open", 0.55, 1.0)),
+        gaze=draw.uniform("gaze", -1.0, 1.0),
+        brow_raise=draw.uniform("brow_raise", -1.0, 1.0),
+        brow_tilt=draw.uniform("brow_tilt", -0.4, 0.4),
+        brow_thickness=draw.uniform("brow_thickness", 0.03, 0.055),
+        nose_size=draw.uniform("nose_size", 0.8, 1.3),
+        smile=draw.uniform("smile", -0.6, 1.0),
+        mouth_open=np.where(mouth_closed, np.float32(0.0), draw.uniform("mouth_open", 0.15, 1.0)),
+        mouth_width=draw.uniform("mouth_width", 0.17, 0.27),
         glasses=eyewear == 1,
         sunglasses=eyewear == 2,
-        hat=d.chance("hat", 0.15),
-        beard=d.chance("beard", 0.15),
+        hat=draw.chance("hat", 0.15),
+        beard=draw.chance("beard", 0.15),
         skin_color=skin.astype(np.float32),
         hair_color=hair.astype(np.float32),
-        eye_color=d.palette("eye", _EYE_COLORS, _EYE_PROBS, 0.15),
+        eye_color=draw.palette("eye", _EYE_COLORS, _EYE_PROBS, 0.15),
         lip_color=np.clip(lips, 0, 1).astype(np.float32),
-        shirt_color=d.hsv("shirt", (0.15, 0.8), (0.25, 0.9)),
-        hat_color=d.hsv("hat_color", (0.4, 0.9), (0.3, 0.9)),
-        frame_color=d.palette("frame", _FRAME_COLORS, (1 / 6,) * 6, 0.1),
-        lens_color=d.hsv("lens", (0.2, 0.6), (0.05, 0.2)),
+        shirt_color=draw.hsv("shirt", (0.15, 0.8), (0.25, 0.9)),
+        hat_color=draw.hsv("hat_color", (0.4, 0.9), (0.3, 0.9)),
+        frame_color=draw.palette("frame", _FRAME_COLORS, (1 / 6,) * 6, 0.1),
+        lens_color=draw.hsv("lens", (0.2, 0.6), (0.05, 0.2)),
         background_top=top,
         background_bottom=bottom.astype(np.float32),
-        light_angle=d.u("light_angle", 0.0, 2 * np.pi),
-        light_strength=d.u("light_strength", 0.05, 0.35),
+        light_angle=draw.uniform("light_angle", 0.0, 2 * np.pi),
+        light_strength=draw.uniform("light_strength", 0.05, 0.35),
     )
