@@ -22,10 +22,16 @@ At this level sit what several parts share, and the module that joins them:
 * :mod:`~stylegan_lit.data.datamodule`: :class:`FaceDataModule`, which picks the source and
   serves the stream.
 
-The dependencies point one way: the renderer and file input know nothing of each other,
-the cache builds on both, the stream only on :class:`MultiResolutionImages`. The names below
-are the package's API (import them from here); they are imported lazily, so that
-``stylegan-lit prepare`` and its worker processes do not pay for importing Lightning.
+Why this grouping: each part can be read, tested and changed on its own, because the
+dependencies point one way. The renderer and file input know nothing of each other; the
+cache builds on both (``prepare`` is where a source becomes a cache, so it lives with the
+format it writes); the stream knows sources only through :class:`MultiResolutionImages`.
+A module sits at this level only when two or more parts need it: that is why the resolution
+rules and box reduction (:mod:`~stylegan_lit.data.pyramid`) are not in file input's
+``resize``, which the renderer would otherwise have to import.
+
+The names below are the package's API (import them from here); they are imported lazily, so
+that ``stylegan-lit prepare`` and its worker processes do not pay for importing Lightning.
 """
 
 from __future__ import annotations

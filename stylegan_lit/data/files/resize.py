@@ -10,7 +10,8 @@ Two filters, chosen by the user:
   (top / R)^2, rounded half to even (identical to the official float cascade).
 
 The same functions serve the cache writer and the on-the-fly folder reader, so both give the
-same pixels.
+same pixels. The resolution rules and the box reduction itself are shared with the synthetic
+renderer and live in :mod:`~stylegan_lit.data.pyramid`.
 """
 
 from __future__ import annotations

@@ -2,9 +2,9 @@
 
 Face ``i`` of seed ``s`` is a pure function of (s, i): its attributes come from
 counter-based random streams (:mod:`~stylegan_lit.data.synthetic.attributes`) and the
-renderer (:mod:`~stylegan_lit.data.synthetic.render`) is deterministic. Faces are rendered at the
-dataset's highest resolution and box-downsampled (as the official pyramid) for every lower
-one, so the levels of an image always agree. Rendering is vectorised over faces: about
+renderer (:mod:`~stylegan_lit.data.synthetic.render`) is deterministic. Faces are rendered
+at the dataset's highest resolution and box-downsampled (as the official pyramid) for every
+lower one, so the levels of an image always agree. Rendering is vectorised over faces: about
 13,000 faces/s at 32 px and 4,800 at 64 px on one core of the development machine.
 
 Use it directly (it is a :class:`~stylegan_lit.data.images.MultiResolutionImages`),
