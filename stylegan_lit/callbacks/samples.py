@@ -6,13 +6,14 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import lightning.pytorch as pl
+import numpy as np
 import torch
 from lightning.pytorch.utilities import rank_zero_only
-from torchvision.utils import make_grid, save_image
 
 from stylegan_lit.callbacks.steps import as_stylegan, crossed_multiple, logging_step
 from stylegan_lit.generate.images import grid_pixels, to_pil
@@ -23,50 +24,66 @@ from stylegan_lit.generate.mixing import (
     style_mixing,
     style_ranges,
 )
+from stylegan_lit.generate.options import RenderOptions
+from stylegan_lit.generate.sampling import DEFAULT_OPTIONS, render_latents
 from stylegan_lit.generate.seeds import check_seeds
 from stylegan_lit.training.module import StyleGANModule
 
 
+def sample_grid_pixels(images: torch.Tensor, nrow: int | None = None) -> np.ndarray:
+    """The psi grids' layout: ``nrow`` (default ``floor(sqrt(N))``) images per row, black
+    1 px borders; uint8 [H', W', C] (see :func:`~stylegan_lit.generate.images.grid_pixels`)."""
+    nrow = nrow or max(math.isqrt(images.shape[0]), 1)
+    return grid_pixels(images, ncols=nrow, pad_value=0)
+
+
+def logged_image(pixels: np.ndarray) -> torch.Tensor:
+    """uint8 [H, W, C] -> floats in [0, 1] [C, H, W], the form the loggers take: what is
+    logged is exactly what is saved."""
+    return torch.from_numpy(pixels).permute(2, 0, 1).float().div(255)
+
+
 def images_to_grid(images: torch.Tensor, nrow: int | None = None) -> torch.Tensor:
-    """Images in [-1, 1] [N, C, H, W] -> one grid in [0, 1] [C, H', W'] (clamped)."""
-    nrow = nrow or max(int(math.sqrt(images.shape[0])), 1)
-    return make_grid(images.float().clamp(-1, 1).add(1).div(2), nrow=nrow, padding=1)
+    """Images in [-1, 1] [N, C, H, W] -> one grid in [0, 1] [C, H', W'], as logged."""
+    return logged_image(sample_grid_pixels(images, nrow))
+
+
+def training_options(pl_module: StyleGANModule, settings: RenderOptions) -> RenderOptions:
+    """``settings`` (truncation, noise, batch size) at the module's current resolution,
+    fade-in alpha and device: how G_ema renders while it trains."""
+    return replace(
+        settings,
+        resolution=pl_module.resolution,
+        alpha=pl_module.alpha,
+        device=pl_module.device,
+    )
 
 
 def style_mixing_grid(
     pl_module: StyleGANModule,
     row_seeds: Sequence[int],
     col_seeds: Sequence[int],
-    *,
-    truncation_psi: float = 1.0,
-    truncation_cutoff: int | None = None,
+    settings: RenderOptions = DEFAULT_OPTIONS,
 ) -> tuple[MixingFigure, list[StyleRange]]:
     """The paper's style-mixing figure (figure 3) from the module's G_ema, as it trains now.
 
-    The coarse, middle and fine ranges are those of the resolution being trained (its
-    ``resolution`` buffer), not of the full network: layers above it are not in use yet, so
+    The coarse, middle and fine ranges are those of the resolution being trained (the
+    module's ``resolution``, from its image count), not of the full network: layers above it are not in use yet, so
     at 8 px there are only coarse (4 px) and fine (8 px) styles. Rows are spread over the
     ranges in order (:func:`~stylegan_lit.generate.mixing.assign_ranges`), and the images
-    render at the current resolution and fade-in ``alpha`` with constant noise, as
-    ``stylegan-lit generate --figure mixing`` renders a checkpoint.
+    render at the current resolution and fade-in ``alpha`` (:func:`training_options`) with
+    ``settings``' truncation and noise (const by default), as ``stylegan-lit generate
+    --figure mixing`` renders a checkpoint.
 
     Returns:
         The figure (cell (r, k): row seed r with ``layers[r]`` taken from column seed k) and
         the style range of each row.
     """
-    resolution = int(pl_module.resolution)
-    layout = assign_ranges(style_ranges(resolution), len(row_seeds))
-    figure = style_mixing(
-        pl_module.generator_ema,
-        row_seeds,
-        col_seeds,
-        layout,
-        truncation_psi=truncation_psi,
-        truncation_cutoff=truncation_cutoff,
-        resolution=resolution,
-        alpha=float(pl_module.alpha),
-        device=pl_module.device,
+    options = training_options(pl_module, settings)
+    layout = assign_ranges(
+        style_ranges(options.resolution_for(pl_module.generator_ema)), len(row_seeds)
     )
+    figure = style_mixing(pl_module.generator_ema, row_seeds, col_seeds, layout, options)
     return figure, layout
 
 
@@ -169,39 +186,43 @@ class SampleGrids(pl.Callback):
         directory = self._directory(trainer)
         directory.mkdir(parents=True, exist_ok=True)
         kimg = pl_module.kimg
+        options = training_options(pl_module, self._settings())
         for psi in (1.0, self.truncation_psi):
-            images = pl_module.sample(
-                z, truncation_psi=psi, truncation_cutoff=self.truncation_cutoff
+            images = render_latents(
+                pl_module.generator_ema, z, replace(options, truncation_psi=psi)
             )
-            grid = images_to_grid(images)
             path = directory / f"kimg{kimg:08.1f}-psi{psi:g}.png"
-            save_image(grid, path)
-            self.written.append(path)
-            self._send_to_logger(trainer, grid, f"samples/psi{psi:g}", f"kimg {kimg:.1f}")
+            caption = f"kimg {kimg:.1f}"
+            self._publish(trainer, sample_grid_pixels(images), path, f"samples/psi{psi:g}", caption)
         if self.mixing_grid:
             self._render_mixing(trainer, pl_module, directory, kimg)
+
+    def _settings(self) -> RenderOptions:
+        """The truncated grids' settings (the module supplies resolution, alpha, device)."""
+        return RenderOptions(
+            truncation_psi=self.truncation_psi, truncation_cutoff=self.truncation_cutoff
+        )
 
     def _render_mixing(
         self, trainer: pl.Trainer, pl_module: StyleGANModule, directory: Path, kimg: float
     ) -> None:
         figure, layout = style_mixing_grid(
-            pl_module,
-            self.mixing_row_seeds,
-            self.mixing_col_seeds,
-            truncation_psi=self.truncation_psi,
-            truncation_cutoff=self.truncation_cutoff,
+            pl_module, self.mixing_row_seeds, self.mixing_col_seeds, self._settings()
         )
-        pixels = grid_pixels(figure.grid())
         path = directory / f"kimg{kimg:08.1f}-mixing.png"
-        to_pil(pixels).save(path)
-        self.written.append(path)
-        # The logged image is the saved one: uint8 HWC -> float CHW in [0, 1].
-        grid = torch.from_numpy(pixels).permute(2, 0, 1).float().div(255)
         rows = ", ".join(
             f"{len(list(group))} x {style}" for style, group in itertools.groupby(layout)
         )
         caption = f"kimg {kimg:.1f}, {int(pl_module.resolution)} px; rows: {rows}"
-        self._send_to_logger(trainer, grid, "samples/style_mixing", caption)
+        self._publish(trainer, grid_pixels(figure.grid()), path, "samples/style_mixing", caption)
+
+    def _publish(
+        self, trainer: pl.Trainer, pixels: np.ndarray, path: Path, key: str, caption: str
+    ) -> None:
+        """Save a grid's pixels as PNG and send the same pixels to the loggers."""
+        to_pil(pixels).save(path)
+        self.written.append(path)
+        self._send_to_logger(trainer, logged_image(pixels), key, caption)
 
     @staticmethod
     def _send_to_logger(trainer: pl.Trainer, grid: torch.Tensor, key: str, caption: str) -> None:

@@ -50,6 +50,7 @@ _EXPORTS = {
     "RawImages": "files.raw",
     "DatasetError": "errors",
     "Skipped": "errors",
+    "decode_image": "files.image_io",
     "COARSE_ATTRIBUTES": "synthetic.attributes",
     "FINE_ATTRIBUTES": "synthetic.attributes",
     "HAIR_STYLES": "synthetic.attributes",
@@ -87,6 +88,7 @@ __all__ = [
     "StreamLoader",
     "StreamOrder",
     "SyntheticFaces",
+    "decode_image",
     "is_cache",
     "landmarks",
     "open_image_files",
@@ -100,6 +102,7 @@ if TYPE_CHECKING:
     from stylegan_lit.data.cache.store import CachedImages, CacheManifest, is_cache
     from stylegan_lit.data.datamodule import FaceDataModule
     from stylegan_lit.data.errors import DatasetError, Skipped
+    from stylegan_lit.data.files.image_io import decode_image
     from stylegan_lit.data.files.raw import RawImages
     from stylegan_lit.data.files.sources import open_image_files
     from stylegan_lit.data.images import MemoryImages, MultiResolutionImages

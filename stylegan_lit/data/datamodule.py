@@ -11,7 +11,7 @@ Sources, chosen by ``source``:
 
 * ``"synthetic"``: the built-in procedural faces, rendered once into memory at setup
   (seconds at 32-64 px), or into ``cache_dir`` if given;
-* a prepared cache directory (``python -m stylegan_lit.data.prepare``): fastest;
+* a prepared cache directory (``stylegan-lit prepare``): fastest;
 * a folder or a ``.zip`` of images: prepared into ``cache_dir`` on first use if given,
   otherwise decoded and resized on the fly (slower, but no preparation step).
 """

@@ -1,9 +1,11 @@
 """Generation and control with a trained StyleGAN: samples, the paper's figures, editing.
 
-Everything takes a :class:`~stylegan_lit.models.Generator` (for a checkpoint, use
-:func:`stylegan_lit.checkpoints.load_generator` and pass its ``resolution`` and ``alpha``)
-and returns float CPU tensors in [-1, 1]; :mod:`.images` and :mod:`.animation` write files.
-The ``stylegan-lit generate`` command (:mod:`.cli`) is a thin layer over this API.
+Everything takes a :class:`~stylegan_lit.models.Generator` and one :class:`RenderOptions`
+(truncation, noise, resolution, alpha, batch size, device; for a checkpoint,
+``RenderOptions.from_checkpoint(load_generator(path))`` renders where training stood) and
+returns float CPU tensors in [-1, 1]; :mod:`.images` (the pixel conversion the metrics and
+callbacks share too) and :mod:`.animation` write files. The ``stylegan-lit generate``
+command (:mod:`.cli`) is a thin layer over this API.
 """
 
 from stylegan_lit.generate import figures
@@ -26,7 +28,6 @@ from stylegan_lit.generate.editing import (
     label_samples,
     labels_from_scores,
 )
-from stylegan_lit.generate.figures import RenderOptions
 from stylegan_lit.generate.images import (
     grid_image,
     grid_pixels,
@@ -34,6 +35,7 @@ from stylegan_lit.generate.images import (
     save_image,
     save_images,
     seed_names,
+    to_hwc,
     to_uint8,
 )
 from stylegan_lit.generate.interpolation import (
@@ -52,7 +54,15 @@ from stylegan_lit.generate.mixing import (
     style_range,
     style_ranges,
 )
-from stylegan_lit.generate.sampling import map_latents, map_seeds, sample_images, synthesize
+from stylegan_lit.generate.options import OptionError, RenderOptions
+from stylegan_lit.generate.sampling import (
+    latent_sampler,
+    map_latents,
+    map_seeds,
+    render_latents,
+    sample_images,
+    synthesize,
+)
 from stylegan_lit.generate.seeds import SeedError, parse_seeds, z_from_seeds
 from stylegan_lit.generate.truncation import PAPER_PSIS, truncation_sweep
 from stylegan_lit.generate.variation import StochasticVariation, stochastic_variation
@@ -65,6 +75,7 @@ __all__ = [
     "EditOutcome",
     "LabelledSamples",
     "MixingFigure",
+    "OptionError",
     "RenderOptions",
     "SeedError",
     "StochasticVariation",
@@ -86,10 +97,12 @@ __all__ = [
     "interpolation_ws",
     "label_samples",
     "labels_from_scores",
+    "latent_sampler",
     "lerp",
     "map_latents",
     "map_seeds",
     "parse_seeds",
+    "render_latents",
     "sample_images",
     "save_gif",
     "save_grid",
@@ -103,6 +116,7 @@ __all__ = [
     "style_range",
     "style_ranges",
     "synthesize",
+    "to_hwc",
     "to_uint8",
     "train_attribute_classifier",
     "truncation_sweep",

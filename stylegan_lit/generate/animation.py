@@ -14,7 +14,7 @@ from pathlib import Path
 
 from torch import Tensor
 
-from stylegan_lit.generate.images import PathLike, to_pil, to_uint8
+from stylegan_lit.generate.images import PathLike, to_hwc, to_pil
 
 
 def save_gif(frames: Tensor, path: PathLike, fps: float = 12.0, zoom: int = 1) -> Path:
@@ -23,7 +23,7 @@ def save_gif(frames: Tensor, path: PathLike, fps: float = 12.0, zoom: int = 1) -
         raise ValueError("no frames to save")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    images = [to_pil(pixels, zoom) for pixels in to_uint8(frames)]
+    images = [to_pil(pixels, zoom) for pixels in to_hwc(frames)]
     images[0].save(
         path,
         save_all=True,
@@ -68,7 +68,7 @@ def save_mp4(
     ffmpeg = ffmpeg or find_ffmpeg()
     if ffmpeg is None:
         return None
-    pixels = to_uint8(frames)
+    pixels = to_hwc(frames)
     if pixels.shape[3] == 1:
         pixels = pixels.repeat(3, axis=3)
     if zoom > 1:

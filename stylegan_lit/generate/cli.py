@@ -21,14 +21,12 @@ import sys
 from pathlib import Path
 from typing import Literal
 
-import torch
-
 from stylegan_lit.checkpoints import CheckpointError, LoadedGenerator, load_generator
 from stylegan_lit.generate import figures
 from stylegan_lit.generate.animation import find_ffmpeg
 from stylegan_lit.generate.editing import AttributeDirection
-from stylegan_lit.generate.figures import RenderOptions
 from stylegan_lit.generate.mixing import style_range
+from stylegan_lit.generate.options import OptionError, RenderOptions
 from stylegan_lit.generate.seeds import SeedError, parse_seeds
 from stylegan_lit.models import Generator
 from stylegan_lit.nn import NOISE_MODES, NoiseMode
@@ -155,35 +153,21 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _render_options(args: argparse.Namespace, loaded: LoadedGenerator) -> RenderOptions:
-    """Rendering options from the arguments and the checkpoint, validated."""
-    resolution = loaded.resolution if args.resolution is None else args.resolution
-    if resolution < 4 or resolution & (resolution - 1):
-        raise UsageError(f"--resolution must be a power of two >= 4, got {resolution}")
-    if resolution > loaded.resolution:
-        raise UsageError(
-            f"--resolution {resolution} is above the {loaded.resolution} px this checkpoint "
-            "was trained to"
-        )
-    device = args.device
-    if device == "auto":
-        device = "cuda" if torch.cuda.is_available() else "cpu"
-    try:
-        device = torch.device(device)
-    except RuntimeError as error:
-        raise UsageError(f"--device {args.device!r}: {error}") from None
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise UsageError(f"--device {args.device}: CUDA is not available")
+    """Rendering options from the arguments and the checkpoint (its resolution, alpha and
+    device rules: :meth:`RenderOptions.from_checkpoint`), validated."""
     default_noise: NoiseMode = "random" if args.figure == "variation" else "const"
-    return RenderOptions(
-        resolution=resolution,
-        alpha=loaded.alpha if resolution == loaded.resolution else 1.0,
-        noise_mode=args.noise_mode or default_noise,
-        truncation_psi=args.truncation_psi,
-        truncation_cutoff=args.truncation_cutoff if args.truncation_cutoff > 0 else None,
-        batch_size=args.batch_size,
-        device=device,
-        zoom=args.zoom,
-    )
+    try:
+        settings = RenderOptions(
+            resolution=args.resolution,
+            noise_mode=args.noise_mode or default_noise,
+            truncation_psi=args.truncation_psi,
+            truncation_cutoff=args.truncation_cutoff if args.truncation_cutoff > 0 else None,
+            batch_size=args.batch_size,
+            device=args.device,
+        )
+        return RenderOptions.from_checkpoint(loaded, settings)
+    except OptionError as error:  # it names the setting: report it as the flag
+        raise UsageError(f"--{error}") from None
 
 
 def _seed_list(args: argparse.Namespace) -> list[int]:
@@ -196,24 +180,30 @@ def _edit_layers(args: argparse.Namespace, options: RenderOptions, G: Generator)
     if args.edit_layers == "all":
         return None
     try:
-        return style_range(options.resolution or G.resolution, args.edit_layers).layers
+        return style_range(options.resolution_for(G), args.edit_layers).layers
     except KeyError as error:
         raise UsageError(f"--edit-layers: {error.args[0]}") from None
 
 
 def _run(args: argparse.Namespace, G: Generator, options: RenderOptions) -> list[Path]:
     """Render the requested figure; return the files written."""
-    seeds, outdir = _seed_list(args), args.outdir
+    seeds, outdir, zoom = _seed_list(args), args.outdir, args.zoom
     if args.figure == "images":
-        return figures.write_images(G, seeds, outdir, options, grid=args.grid)
+        return figures.write_images(G, seeds, outdir, options, grid=args.grid, zoom=zoom)
     if args.figure == "mixing":
-        return figures.write_mixing(G, args.row_seeds, args.col_seeds, outdir, options)
+        return figures.write_mixing(G, args.row_seeds, args.col_seeds, outdir, options, zoom=zoom)
     if args.figure == "variation":
         return figures.write_variation(
-            G, seeds, outdir, options, num_draws=args.num_draws, noise_seed=args.noise_seed
+            G,
+            seeds,
+            outdir,
+            options,
+            num_draws=args.num_draws,
+            noise_seed=args.noise_seed,
+            zoom=zoom,
         )
     if args.figure == "truncation":
-        return figures.write_truncation(G, seeds, outdir, options, psis=args.psis)
+        return figures.write_truncation(G, seeds, outdir, options, psis=args.psis, zoom=zoom)
     if args.figure == "interpolation":
         if len(seeds) < 2:
             raise UsageError("an interpolation needs at least two seeds")
@@ -231,6 +221,7 @@ def _run(args: argparse.Namespace, G: Generator, options: RenderOptions) -> list
             spaces=spaces,
             loop=args.loop,
             fps=args.fps,
+            zoom=zoom,
         )
     if args.direction is not None and not args.direction.is_file():
         raise UsageError(f"--direction {args.direction} does not exist")
@@ -247,6 +238,7 @@ def _run(args: argparse.Namespace, G: Generator, options: RenderOptions) -> list
         num_samples=args.num_samples,
         classifier_steps=args.classifier_steps,
         extremes=args.extremes if args.extremes > 0 else None,
+        zoom=zoom,
     )
     print(
         f"{PROG}: {args.attribute} direction: boundary accuracy {direction.accuracy:.3f}, "

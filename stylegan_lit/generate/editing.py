@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Literal
 
@@ -24,13 +24,22 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from stylegan_lit.generate.images import PathLike
-from stylegan_lit.generate.sampling import map_latents, map_seeds, synthesize
+from stylegan_lit.generate.options import RenderOptions
+from stylegan_lit.generate.sampling import DEFAULT_OPTIONS, map_latents, map_seeds, synthesize
 from stylegan_lit.models import Generator
-from stylegan_lit.nn import NoiseMode
 
 Method = Literal["logistic", "svm"]
 ImageScorer = Callable[[Tensor], Tensor]
 """Images [N, C, H, W] in [-1, 1] -> P(attribute) [N], e.g. a classifier's ``predict_proba``."""
+
+SCORING_OPTIONS = RenderOptions(batch_size=64)
+"""The default of the functions that render only to score: larger batches (nothing is kept)."""
+
+
+def _scored(options: RenderOptions) -> RenderOptions:
+    """Scores are rendered with const noise, so a score belongs to the latent and not to a
+    noise draw, whatever noise the figures use."""
+    return replace(options, noise_mode="const")
 
 
 @dataclass
@@ -208,34 +217,21 @@ def label_samples(
     G: Generator,
     scorer: ImageScorer,
     num_samples: int = 2000,
+    options: RenderOptions = SCORING_OPTIONS,
     *,
     seed: int = 0,
-    truncation_psi: float = 1.0,
-    truncation_cutoff: int | None = None,
-    resolution: int | None = None,
-    alpha: float = 1.0,
-    batch_size: int = 64,
-    device: str | torch.device | None = None,
 ) -> LabelledSamples:
     """Draw random latents (from ``seed``, independent of image seeds), render, score.
 
-    Rendering uses const noise, so a score belongs to the latent and not to a noise draw.
+    Rendering uses const noise whatever ``options.noise_mode`` says, so a score belongs to
+    the latent and not to a noise draw.
     """
+    options = _scored(options)
     z = torch.randn(num_samples, G.z_dim, generator=torch.Generator().manual_seed(seed))
-    ws = map_latents(
-        G,
-        z,
-        truncation_psi=truncation_psi,
-        truncation_cutoff=truncation_cutoff,
-        batch_size=batch_size,
-        device=device,
-    )
+    ws = map_latents(G, z, options)
     scores = []
-    for chunk in ws.split(batch_size):
-        images = synthesize(
-            G, chunk, resolution=resolution, alpha=alpha, batch_size=batch_size, device=device
-        )
-        scores.append(scorer(images).float().cpu())
+    for chunk in ws.split(options.batch_size):
+        scores.append(scorer(synthesize(G, chunk, options)).float().cpu())
     return LabelledSamples(ws=ws, scores=torch.cat(scores))
 
 
@@ -264,18 +260,13 @@ def find_direction(
     G: Generator,
     scorer: ImageScorer,
     num_samples: int = 2000,
+    options: RenderOptions = SCORING_OPTIONS,
     *,
     extremes: float | None = 0.25,
     method: Method = "logistic",
     l2: float = 1e-3,
     attribute: str | None = None,
     seed: int = 0,
-    truncation_psi: float = 1.0,
-    truncation_cutoff: int | None = None,
-    resolution: int | None = None,
-    alpha: float = 1.0,
-    batch_size: int = 64,
-    device: str | torch.device | None = None,
 ) -> AttributeDirection:
     """Sample, score with ``scorer``, and fit the attribute's direction in W.
 
@@ -286,18 +277,7 @@ def find_direction(
     (``extremes=None``). See :func:`label_samples`, :func:`labels_from_scores` and
     :func:`fit_direction`.
     """
-    samples = label_samples(
-        G,
-        scorer,
-        num_samples,
-        seed=seed,
-        truncation_psi=truncation_psi,
-        truncation_cutoff=truncation_cutoff,
-        resolution=resolution,
-        alpha=alpha,
-        batch_size=batch_size,
-        device=device,
-    )
+    samples = label_samples(G, scorer, num_samples, options, seed=seed)
     kept, labels = labels_from_scores(samples.scores, extremes)
     return fit_direction(samples.ws[kept], labels, method=method, l2=l2, attribute=attribute)
 
@@ -307,34 +287,18 @@ def edit_images(
     seeds: Sequence[int],
     direction: AttributeDirection,
     strengths: Sequence[float] = (-3.0, -1.5, 0.0, 1.5, 3.0),
+    options: RenderOptions = DEFAULT_OPTIONS,
     *,
     layers: range | Sequence[int] | None = None,
-    truncation_psi: float = 1.0,
-    truncation_cutoff: int | None = None,
-    noise_mode: NoiseMode = "const",
-    resolution: int | None = None,
-    alpha: float = 1.0,
-    batch_size: int = 16,
-    device: str | torch.device | None = None,
 ) -> Tensor:
     """Each seed edited at each strength: [len(seeds), len(strengths), C, H, W].
 
     The edit is applied after truncation, so the same strength moves every face by the
     same amount whatever psi is.
     """
-    ws = map_seeds(
-        G, seeds, truncation_psi=truncation_psi, truncation_cutoff=truncation_cutoff, device=device
-    )
+    ws = map_seeds(G, seeds, options)
     edited = torch.stack([edit_ws(ws, direction, s, layers) for s in strengths], dim=1)
-    return synthesize(
-        G,
-        edited,
-        resolution=resolution,
-        alpha=alpha,
-        noise_mode=noise_mode,
-        batch_size=batch_size,
-        device=device,
-    )
+    return synthesize(G, edited, options)
 
 
 @dataclass
@@ -362,25 +326,19 @@ def edit_outcome(
     ws: Tensor,
     direction: AttributeDirection,
     strength: float = 3.0,
-    *,
-    resolution: int | None = None,
-    alpha: float = 1.0,
-    batch_size: int = 64,
-    device: str | torch.device | None = None,
+    options: RenderOptions = SCORING_OPTIONS,
 ) -> EditOutcome:
     """Push each w [N, L, w_dim] ``strength`` scales towards the other decision and rescore.
 
     Faces without the attribute (P <= 0.5) move along the direction, faces with it
     against it; an edit works when the decision flips. Run the same with
-    :meth:`AttributeDirection.random_like` as the control.
+    :meth:`AttributeDirection.random_like` as the control. The ws are rendered as given
+    (``options``' truncation is not applied again), with const noise (see
+    :func:`label_samples`).
     """
-
-    def render(ws: Tensor) -> Tensor:
-        return synthesize(G, ws, resolution=resolution, alpha=alpha, batch_size=batch_size,
-                          device=device)  # fmt: skip
-
-    before = scorer(render(ws)).float().cpu()
+    options = _scored(options)
+    before = scorer(synthesize(G, ws, options)).float().cpu()
     signs = torch.where(before > 0.5, -1.0, 1.0)
-    after = scorer(render(edit_ws(ws, direction, signs * strength)))
+    after = scorer(synthesize(G, edit_ws(ws, direction, signs * strength), options))
     after = after.float().cpu()
     return EditOutcome(before=before, after=after, flipped=(before > 0.5) != (after > 0.5))

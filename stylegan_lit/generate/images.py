@@ -1,7 +1,11 @@
-"""From generator output to pixels: uint8 conversion, grids, PNG files.
+"""From generator output to pixels: the one uint8 conversion, grids, PNG files.
 
 Generator images are float tensors in [-1, 1] that may overshoot; they are mapped to bytes
-the way the official tools do (``x * 127.5 + 128``, clamped), so saved files match theirs.
+the way the official tools do (``x * 127.5 + 128``, clamped, truncated), so saved files
+match theirs. The metrics (:mod:`stylegan_lit.metrics`) quantise fakes with the same
+:func:`to_uint8` before measuring them, and the training callbacks save and log their
+grids through :func:`grid_pixels`, so a metric, a logged grid and a saved file all see the
+same pixels.
 """
 
 from __future__ import annotations
@@ -18,12 +22,38 @@ from torch import Tensor
 PathLike = str | os.PathLike[str]
 
 
-def to_uint8(images: Tensor) -> np.ndarray:
-    """Images [N, C, H, W] in [-1, 1] -> uint8 [N, H, W, C]."""
+def to_uint8(images: Tensor, *, require_finite: bool = False) -> Tensor:
+    """Images in [-1, 1] (or already uint8) -> uint8 of the same shape and device.
+
+    ``floor(x * 127.5 + 128)`` after clamping to [0, 255]: round-half-up of
+    ``(x + 1) * 127.5``, bit-exact with the official TensorFlow conversion
+    (``saturate_cast(x * 127.5 + 127.5 + 0.5)``).
+
+    Args:
+        images: Floats in the data range (any shape), or uint8 (returned as they are).
+        require_finite: Refuse NaN and infinite values instead of letting them become some
+            byte. The metrics ask for it (a diverged generator must not yield a silent
+            number); files and training grids do not, so that a diverged model's samples
+            can still be looked at.
+
+    Raises:
+        ValueError: An integer dtype other than uint8, or (with ``require_finite``)
+            non-finite values.
+    """
+    if images.dtype == torch.uint8:
+        return images
+    if not images.is_floating_point():
+        raise ValueError(f"images must be uint8 or floating point in [-1, 1], got {images.dtype}")
+    if require_finite and not bool(torch.isfinite(images).all()):
+        raise ValueError("images contain NaN or infinite values; cannot measure them")
+    return (images.detach().float() * 127.5 + 128.0).clamp_(0.0, 255.0).to(torch.uint8)
+
+
+def to_hwc(images: Tensor) -> np.ndarray:
+    """Images [N, C, H, W] in [-1, 1] -> uint8 numpy [N, H, W, C] on the CPU (for PIL, ffmpeg)."""
     if images.ndim != 4:
         raise ValueError(f"images must be [N, C, H, W], got {tuple(images.shape)}")
-    pixels = (images.detach().float().cpu() * 127.5 + 128).clamp(0, 255).to(torch.uint8)
-    return pixels.permute(0, 2, 3, 1).numpy()
+    return to_uint8(images).permute(0, 2, 3, 1).cpu().numpy()
 
 
 def to_pil(pixels: np.ndarray, zoom: int = 1) -> Image.Image:
@@ -55,7 +85,7 @@ def grid_pixels(
         count = images.shape[0]
         ncols = ncols or max(1, int(np.ceil(np.sqrt(count))))
         rows = -(-count // ncols)
-    pixels = to_uint8(images)
+    pixels = to_hwc(images)
     n, h, w, c = pixels.shape
     canvas = np.full(
         (rows * (h + padding) + padding, ncols * (w + padding) + padding, c),
@@ -80,7 +110,7 @@ def save_image(image: Tensor, path: PathLike, zoom: int = 1) -> Path:
     """Save one image [C, H, W] in [-1, 1] as PNG (folders are created)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    to_pil(to_uint8(image[None])[0], zoom).save(path)
+    to_pil(to_hwc(image[None])[0], zoom).save(path)
     return path
 
 

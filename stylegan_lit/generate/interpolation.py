@@ -9,15 +9,16 @@ is interpolated linearly. These are the paths the paper's perceptual path length
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Literal
 
 import torch
 from torch import Tensor
 
-from stylegan_lit.generate.sampling import map_latents, synthesize
+from stylegan_lit.generate.options import RenderOptions
+from stylegan_lit.generate.sampling import DEFAULT_OPTIONS, map_latents, synthesize
 from stylegan_lit.generate.seeds import check_seeds, z_from_seeds
 from stylegan_lit.models import Generator, truncate
-from stylegan_lit.nn import NoiseMode
 
 Space = Literal["z", "w"]
 
@@ -52,18 +53,17 @@ def interpolation_ws(
     G: Generator,
     seeds: Sequence[int],
     steps: int = 8,
+    options: RenderOptions = DEFAULT_OPTIONS,
     *,
     space: Space = "w",
     loop: bool = False,
-    truncation_psi: float = 1.0,
-    truncation_cutoff: int | None = None,
-    device: str | torch.device | None = None,
 ) -> Tensor:
     """ws along the path through ``seeds``: [segments, steps, num_ws, w_dim].
 
     Each segment goes from one seed to the next with ``steps`` points, both ends included
     (so the last frame of a segment is the first of the next). ``loop`` adds a segment
-    back to the first seed, for seamless animations.
+    back to the first seed, for seamless animations. The path is walked untruncated and
+    ``options``' truncation is applied to every point of it.
     """
     seeds = check_seeds(seeds)
     if len(seeds) < 2 or steps < 2:
@@ -73,32 +73,26 @@ def interpolation_ws(
     keys = [*seeds, seeds[0]] if loop else seeds
     t = torch.linspace(0, 1, steps)
     z = z_from_seeds(keys, G.z_dim)
+    untruncated = replace(options, truncation_psi=1.0)
     if space == "z":
         path = torch.stack([slerp(z[i], z[i + 1], t) for i in range(len(keys) - 1)])
-        ws = map_latents(G, path.flatten(0, 1), device=device).unflatten(0, path.shape[:2])
+        ws = map_latents(G, path.flatten(0, 1), untruncated).unflatten(0, path.shape[:2])
     else:
-        key_ws = map_latents(G, z, device=device)
+        key_ws = map_latents(G, z, untruncated)
         ws = torch.stack([lerp(key_ws[i], key_ws[i + 1], t) for i in range(len(keys) - 1)])
     w_avg = G.mapping.w_avg.cpu()
-    return truncate(ws.flatten(0, 1), w_avg, truncation_psi, truncation_cutoff).unflatten(
-        0, ws.shape[:2]
-    )
+    psi, cutoff = options.truncation_psi, options.truncation_cutoff
+    return truncate(ws.flatten(0, 1), w_avg, psi, cutoff).unflatten(0, ws.shape[:2])
 
 
 def interpolate(
     G: Generator,
     seeds: Sequence[int],
     steps: int = 8,
+    options: RenderOptions = DEFAULT_OPTIONS,
     *,
     space: Space = "w",
     loop: bool = False,
-    truncation_psi: float = 1.0,
-    truncation_cutoff: int | None = None,
-    noise_mode: NoiseMode = "const",
-    resolution: int | None = None,
-    alpha: float = 1.0,
-    batch_size: int = 16,
-    device: str | torch.device | None = None,
 ) -> Tensor:
     """Frames of the walk through ``seeds``: [segments, steps, C, H, W].
 
@@ -106,25 +100,8 @@ def interpolate(
     drops the repeated frame where segments meet. Truncation is applied after mapping, to
     every point of the path. Const noise (the default) keeps the detail from flickering.
     """
-    ws = interpolation_ws(
-        G,
-        seeds,
-        steps,
-        space=space,
-        loop=loop,
-        truncation_psi=truncation_psi,
-        truncation_cutoff=truncation_cutoff,
-        device=device,
-    )
-    return synthesize(
-        G,
-        ws,
-        resolution=resolution,
-        alpha=alpha,
-        noise_mode=noise_mode,
-        batch_size=batch_size,
-        device=device,
-    )
+    ws = interpolation_ws(G, seeds, steps, options, space=space, loop=loop)
+    return synthesize(G, ws, options)
 
 
 def frames_of(segments: Tensor, loop: bool = False) -> Tensor:

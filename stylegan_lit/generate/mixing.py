@@ -16,10 +16,10 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from stylegan_lit.generate.sampling import map_seeds, synthesize
+from stylegan_lit.generate.options import RenderOptions
+from stylegan_lit.generate.sampling import DEFAULT_OPTIONS, map_seeds, synthesize
 from stylegan_lit.models import Generator
 from stylegan_lit.models.resolution import check_resolution, num_ws_for, resolutions_up_to
-from stylegan_lit.nn import NoiseMode
 
 
 @dataclass(frozen=True)
@@ -115,14 +115,7 @@ def style_mixing(
     row_seeds: Sequence[int],
     col_seeds: Sequence[int],
     layers: Layers | Sequence[Layers],
-    *,
-    truncation_psi: float = 1.0,
-    truncation_cutoff: int | None = None,
-    noise_mode: NoiseMode = "const",
-    resolution: int | None = None,
-    alpha: float = 1.0,
-    batch_size: int = 16,
-    device: str | torch.device | None = None,
+    options: RenderOptions = DEFAULT_OPTIONS,
 ) -> MixingFigure:
     """Mix every row seed with every column seed, copying ``layers`` from the column.
 
@@ -134,34 +127,18 @@ def style_mixing(
             list of ints), or one such per row, as in the paper's figure (two coarse rows,
             two middle, one fine: see :func:`assign_ranges`). ``range(0)`` reproduces the
             row sources and ``range(G.num_ws)`` the column sources.
-        truncation_psi, truncation_cutoff: Truncation of both sources' ws.
-        noise_mode, resolution, alpha, batch_size, device: As for :func:`synthesize`;
+        options: How to render; its truncation applies to both sources' ws, and
             ``"const"`` noise (the default) keeps cells comparable with their sources.
     """
     per_row = _per_row_layers(layers, len(row_seeds), G.num_ws)
-    row_ws, col_ws = (
-        map_seeds(
-            G,
-            seeds,
-            truncation_psi=truncation_psi,
-            truncation_cutoff=truncation_cutoff,
-            device=device,
-        )
-        for seeds in (row_seeds, col_seeds)
-    )
+    row_ws, col_ws = (map_seeds(G, seeds, options) for seeds in (row_seeds, col_seeds))
     mixed_ws = torch.stack(
         [
             copy_layers(row[None], col_ws, row_layers)
             for row, row_layers in zip(row_ws, per_row, strict=True)
         ]
     )  # [R, K, num_ws, w_dim]
-    sources, mixed = (
-        synthesize(
-            G, ws, resolution=resolution, alpha=alpha, noise_mode=noise_mode,
-            batch_size=batch_size, device=device,
-        )
-        for ws in (torch.cat([row_ws, col_ws]), mixed_ws)
-    )  # fmt: skip
+    sources, mixed = (synthesize(G, ws, options) for ws in (torch.cat([row_ws, col_ws]), mixed_ws))
     return MixingFigure(
         row_images=sources[: len(row_seeds)],
         col_images=sources[len(row_seeds) :],

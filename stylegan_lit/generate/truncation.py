@@ -8,13 +8,14 @@ negative psi gives the "anti-face", with the attributes inverted.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 import torch
 from torch import Tensor
 
-from stylegan_lit.generate.sampling import map_seeds, synthesize
+from stylegan_lit.generate.options import RenderOptions
+from stylegan_lit.generate.sampling import DEFAULT_OPTIONS, map_seeds, synthesize
 from stylegan_lit.models import Generator, truncate
-from stylegan_lit.nn import NoiseMode
 
 PAPER_PSIS: tuple[float, ...] = (1.0, 0.7, 0.5, 0.0, -0.5, -1.0)
 """The psi values of the paper's figure 8."""
@@ -24,13 +25,7 @@ def truncation_sweep(
     G: Generator,
     seeds: Sequence[int],
     psis: Sequence[float] = PAPER_PSIS,
-    *,
-    truncation_cutoff: int | None = None,
-    noise_mode: NoiseMode = "const",
-    resolution: int | None = None,
-    alpha: float = 1.0,
-    batch_size: int = 16,
-    device: str | torch.device | None = None,
+    options: RenderOptions = DEFAULT_OPTIONS,
 ) -> Tensor:
     """Each seed at each psi: [len(seeds), len(psis), C, H, W] (a grid row per seed).
 
@@ -38,23 +33,15 @@ def truncation_sweep(
         G: The generator.
         seeds: One row per seed.
         psis: One column per truncation psi.
-        truncation_cutoff: Layers truncated (``None``: all, as in figure 8; the official
+        options: How to render; its ``truncation_psi`` is replaced by each of ``psis``, its
+            ``truncation_cutoff`` applies (``None``: all layers, as in figure 8; the official
             sampling setting is 8).
-        noise_mode, resolution, alpha, batch_size, device: As for :func:`synthesize`.
     """
     if not psis:
         raise ValueError("give at least one psi")
-    ws = map_seeds(G, seeds, device=device)  # untruncated
+    ws = map_seeds(G, seeds, replace(options, truncation_psi=1.0))  # untruncated
     w_avg = G.mapping.w_avg.cpu()
     truncated = torch.stack(
-        [truncate(ws, w_avg, psi, truncation_cutoff) for psi in psis], dim=1
+        [truncate(ws, w_avg, psi, options.truncation_cutoff) for psi in psis], dim=1
     )  # [S, P, num_ws, w_dim]
-    return synthesize(
-        G,
-        truncated,
-        resolution=resolution,
-        alpha=alpha,
-        noise_mode=noise_mode,
-        batch_size=batch_size,
-        device=device,
-    )
+    return synthesize(G, truncated, options)

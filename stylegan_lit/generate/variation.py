@@ -13,9 +13,12 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
+from stylegan_lit.generate.options import RenderOptions
 from stylegan_lit.generate.sampling import map_seeds, synthesize
 from stylegan_lit.models import Generator
-from stylegan_lit.nn import NoiseMode
+
+RANDOM_NOISE = RenderOptions(noise_mode="random")
+"""The default of :func:`stochastic_variation`: fresh noise, which is what it shows."""
 
 
 @dataclass
@@ -52,15 +55,9 @@ def stochastic_variation(
     G: Generator,
     seeds: Sequence[int],
     num_draws: int = 8,
+    options: RenderOptions = RANDOM_NOISE,
     *,
-    truncation_psi: float = 1.0,
-    truncation_cutoff: int | None = None,
-    noise_mode: NoiseMode = "random",
     noise_seed: int | None = 0,
-    resolution: int | None = None,
-    alpha: float = 1.0,
-    batch_size: int = 16,
-    device: str | torch.device | None = None,
 ) -> StochasticVariation:
     """Render each seed's ws ``num_draws`` times with independent noise.
 
@@ -68,28 +65,18 @@ def stochastic_variation(
         G: The generator.
         seeds: The latents to vary.
         num_draws: Noise draws per latent (the paper's std uses 100).
-        truncation_psi, truncation_cutoff: Truncation of the ws.
-        noise_mode: ``"random"`` to see the variation; ``"none"`` or ``"const"`` give
+        options: How to render. Its ``noise_mode`` must be ``"random"`` to see the
+            variation (the default here, unlike every other figure: options made for those,
+            e.g. by :meth:`RenderOptions.from_checkpoint`, need
+            ``replace(options, noise_mode="random")``); ``"none"`` or ``"const"`` give
             identical draws and a zero std (the control).
         noise_seed: Seeds the draws, so the figure is reproducible.
-        resolution, alpha, batch_size, device: As for :func:`synthesize`.
     """
     if num_draws < 2:
         raise ValueError(f"num_draws must be at least 2 to measure variation, got {num_draws}")
-    ws = map_seeds(
-        G, seeds, truncation_psi=truncation_psi, truncation_cutoff=truncation_cutoff, device=device
-    )
+    ws = map_seeds(G, seeds, options)
     repeated = ws.repeat_interleave(num_draws, dim=0)  # each batch row gets its own noise
-    images = synthesize(
-        G,
-        repeated,
-        resolution=resolution,
-        alpha=alpha,
-        noise_mode=noise_mode,
-        batch_size=batch_size,
-        device=device,
-        noise_seed=noise_seed,
-    )
+    images = synthesize(G, repeated, options, noise_seed=noise_seed)
     draws = images.unflatten(0, (len(seeds), num_draws))
     std = draws.std(dim=1, unbiased=False).mean(dim=1)
     return StochasticVariation(draws=draws, std=std)

@@ -17,7 +17,6 @@ from stylegan_lit.metrics.fid import (
     ensure_inception_available,
     resolve_inception_weights,
 )
-from stylegan_lit.metrics.images import to_uint8
 from stylegan_lit.metrics.real_images import ImageSource, as_image_source
 from stylegan_lit.metrics.suite import MetricSuite
 from stylegan_lit.metrics.swd import SlicedWassersteinDistance
@@ -35,5 +34,4 @@ __all__ = [
     "compute_inception_metrics",
     "ensure_inception_available",
     "resolve_inception_weights",
-    "to_uint8",
 ]

@@ -21,9 +21,10 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from torch import Tensor
 
 from stylegan_lit.checkpoints import CheckpointError, load_generator
+from stylegan_lit.generate.options import RenderOptions
+from stylegan_lit.generate.sampling import latent_sampler
 from stylegan_lit.metrics.fid import (
     InceptionFeatureExtractor,
     InceptionWeightsError,
@@ -90,7 +91,7 @@ def _real_source(args: argparse.Namespace, resolution: int, channels: int) -> Im
     if path.suffix in (".pt", ".pth") and path.is_file():
         return as_image_source(path)
     try:
-        from stylegan_lit.data.datamodule import FaceDataModule
+        from stylegan_lit.data import FaceDataModule
     except ImportError:  # the data package is optional for metrics
         return as_image_source(path, channels=channels)
     datamodule = FaceDataModule(
@@ -103,12 +104,6 @@ def _real_source(args: argparse.Namespace, resolution: int, channels: int) -> Im
         cache_dir=args.data_cache_dir,
     )
     return as_image_source(datamodule, seed=args.data_seed)
-
-
-def _device(name: str) -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(name)
 
 
 def _summary(metrics: dict[str, float]) -> str:
@@ -143,20 +138,17 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         raise ValueError("no metric left to compute (FID/KID disabled, SWD not asked for)")
     loaded = load_generator(args.checkpoint)
     G = loaded.generator
-    resolution = args.resolution or loaded.resolution
-    alpha = loaded.alpha if resolution == loaded.resolution else 1.0
-    device = _device(args.device)
-    G.to(device)
+    settings = RenderOptions(
+        truncation_psi=args.truncation_psi,
+        noise_mode=args.noise_mode,
+        resolution=args.resolution or None,
+        batch_size=args.batch_size,
+        device=args.device,
+    )
+    options = RenderOptions.from_checkpoint(loaded, settings)
+    resolution, device = options.resolution_for(G), options.device_for(G)
+    sample = latent_sampler(G, options)  # the suite chooses the noise mode per call
     source = _real_source(args, resolution, G.img_channels)
-
-    def sample(z: Tensor, noise_mode: str = "random") -> Tensor:
-        return G(
-            z,
-            truncation_psi=args.truncation_psi,
-            resolution=resolution,
-            alpha=alpha,
-            noise_mode=noise_mode,
-        )
 
     def measure(metric_names: list[str], count: int, **options: Any) -> MetricSuite:
         suite = MetricSuite(
@@ -202,7 +194,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "checkpoint": str(args.checkpoint),
         "kimg": loaded.kimg,
         "resolution": resolution,
-        "alpha": alpha,
+        "alpha": options.alpha,
         "metrics": values,
         "protocol": {
             "num_fake": args.num_images if inception_metrics else None,

@@ -21,7 +21,7 @@ distance.py``, "FID50k"; checked by ``tests/metrics/test_fid.py``):
 
 * Pixels: generator output in [-1, 1] is converted to uint8 exactly as the official
   ``convert_images_to_uint8`` (scale, +0.5, saturate, truncate; see
-  :func:`stylegan_lit.metrics.images.to_uint8`); real images are read as stored (uint8).
+  :func:`stylegan_lit.generate.images.to_uint8`); real images are read as stored (uint8).
   torchmetrics' own ``normalize=True`` path truncates ``x * 255`` instead of rounding, a
   bias of half a grey level, so it is not used.
 * Resize: Inception sees 299x299 images, resized inside the feature extractor with the
@@ -67,7 +67,8 @@ from typing import Any, Literal
 import torch
 from torch import Tensor, nn
 
-from stylegan_lit.metrics.images import to_rgb, to_uint8
+from stylegan_lit.generate.images import to_uint8
+from stylegan_lit.metrics.images import to_rgb
 
 try:  # The URL torch-fidelity (and torchmetrics through it) downloads from.
     from torch_fidelity.feature_extractor_inceptionv3 import URL_INCEPTION_V3 as INCEPTION_URL
@@ -302,7 +303,7 @@ class InceptionFeatureExtractor(nn.Module):
     def forward(self, images: Tensor) -> Tensor:
         """Images [N, 1|3, H, W] (uint8, or floats in [-1, 1]) -> features float32 [N, D]."""
         device = next(self.network.parameters()).device
-        pixels = to_rgb(to_uint8(images)).to(device)
+        pixels = to_rgb(to_uint8(images, require_finite=True)).to(device)
         with _full_fp32():
             return self.network(pixels).float()
 

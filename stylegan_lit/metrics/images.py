@@ -1,10 +1,12 @@
-"""Pixel conversions shared by the metrics, so that reals and fakes are quantised alike.
+"""Image preparation only the metrics need: RGB for Inception, integer box downscaling.
 
 Every metric sees images as 8-bit pixels, as in the official StyleGAN evaluation: generator
-output is converted the way the official ``convert_images_to_uint8`` does (scale [-1, 1] to
-[0, 255], add 0.5, saturate, truncate), and real images read from disk are already 8-bit.
-Comparing an unquantised fake set with quantised reals would add a small, systematic
-difference that has nothing to do with the generator.
+output is quantised by the package's one conversion,
+:func:`stylegan_lit.generate.images.to_uint8` (the official ``convert_images_to_uint8``),
+with ``require_finite=True`` so that a diverged generator cannot yield a silent number;
+real images read from disk are already 8-bit. Comparing an unquantised fake set with
+quantised reals would add a small, systematic difference that has nothing to do with the
+generator.
 """
 
 from __future__ import annotations
@@ -12,25 +14,6 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 from torch import Tensor
-
-
-def to_uint8(images: Tensor) -> Tensor:
-    """Images in the data range [-1, 1] (or already uint8) -> uint8 pixels [N, C, H, W].
-
-    ``floor(x * 127.5 + 128)`` after clamping to [0, 255]: round-half-up of ``(x + 1) * 127.5``,
-    bit-exact with the official TensorFlow conversion (``saturate_cast(x * s + 0.5 + ...)``).
-
-    Raises:
-        ValueError: For non-finite values (a diverged generator must not yield a silent
-            number) or an integer dtype other than uint8.
-    """
-    if images.dtype == torch.uint8:
-        return images
-    if not images.is_floating_point():
-        raise ValueError(f"images must be uint8 or floating point in [-1, 1], got {images.dtype}")
-    if not bool(torch.isfinite(images).all()):
-        raise ValueError("images contain NaN or infinite values; cannot measure them")
-    return (images.float() * 127.5 + 128.0).clamp_(0.0, 255.0).to(torch.uint8)
 
 
 def to_rgb(images: Tensor) -> Tensor:
@@ -69,4 +52,4 @@ def downscale_uint8(images: Tensor, resolution: int) -> Tensor:
     return pooled.add_(0.5).floor_().clamp_(0, 255).to(torch.uint8)
 
 
-__all__ = ["downscale_uint8", "to_rgb", "to_uint8"]
+__all__ = ["downscale_uint8", "to_rgb"]

@@ -6,6 +6,10 @@ are reused only for the very same images). Every source serves uint8 pixels or f
 [-1, 1] of shape [n, C, R, R], and brings larger images to R by integer box downscaling,
 as a multi-resolution dataset would; anything else (upscaling, non-square images, odd
 factors) is refused, because a silent resample would change the real statistics.
+
+Files are listed and decoded by the data package (:func:`stylegan_lit.data.open_image_files`,
+:func:`stylegan_lit.data.decode_image`), so a folder measured here yields the pixels that
+training reads from it (EXIF rotation, alpha over white, 16-bit scaling included).
 """
 
 from __future__ import annotations
@@ -16,13 +20,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
-import numpy as np
 import torch
 from torch import Tensor
 
-from stylegan_lit.metrics.images import downscale_uint8, to_uint8
-
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp")
+from stylegan_lit.data import decode_image, open_image_files
+from stylegan_lit.generate.images import to_uint8
+from stylegan_lit.metrics.images import downscale_uint8
 
 
 @runtime_checkable
@@ -43,7 +46,7 @@ class ImageSource(Protocol):
 
 
 def _content_hash(images: Tensor, resolution: int) -> str:
-    pixels = to_uint8(images).contiguous().cpu()
+    pixels = to_uint8(images, require_finite=True).contiguous().cpu()
     digest = hashlib.sha256(f"{tuple(pixels.shape)}@{resolution}".encode())
     digest.update(pixels.numpy().tobytes())
     return digest.hexdigest()[:16]
@@ -54,7 +57,7 @@ def _at_resolution(images: Tensor, resolution: int) -> Tensor:
         raise ValueError(f"real images must be [N, C, H, W], got {tuple(images.shape)}")
     if images.shape[-1] == resolution and images.shape[-2] == resolution:
         return images
-    return downscale_uint8(to_uint8(images), resolution)
+    return downscale_uint8(to_uint8(images, require_finite=True), resolution)
 
 
 class TensorImages:
@@ -191,12 +194,24 @@ class DataModuleImages:
 
 
 class FolderImages:
-    """Image files in a folder (recursively, sorted by relative path).
+    """Image files in a folder, listed and decoded as the data package does it.
+
+    The files are those :func:`stylegan_lit.data.open_image_files` lists (recursively,
+    sorted by relative path, hidden files left out), decoded by
+    :func:`stylegan_lit.data.decode_image`; unlike training, nothing is cropped: a
+    non-square image is refused, as every real-image source here refuses a resample.
 
     Args:
         root: The folder.
         channels: 3 (RGB) or 1 (grayscale): what the files are converted to.
+
+    Raises:
+        FileNotFoundError: The folder does not exist.
+        stylegan_lit.data.DatasetError: It holds no image file (a ``ValueError``).
     """
+
+    READER = "data.decode_image"
+    """Part of the fingerprint: statistics cached under another way of decoding are not reused."""
 
     def __init__(self, root: str | os.PathLike[str], channels: int = 3) -> None:
         self.root = Path(root)
@@ -205,27 +220,16 @@ class FolderImages:
         if channels not in (1, 3):
             raise ValueError(f"channels must be 1 or 3, got {channels}")
         self.channels = channels
-        self.files = sorted(
-            p for p in self.root.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file()
-        )
-        if not self.files:
-            raise FileNotFoundError(f"no images ({', '.join(IMAGE_SUFFIXES)}) in {self.root}")
+        self.files = open_image_files(self.root)
         self.name = self.root.name
 
     def available(self, resolution: int, count: int) -> int:
         return min(count, len(self.files))
 
-    def _load(self, path: Path, resolution: int) -> Tensor:
-        from PIL import Image
-
-        try:
-            with Image.open(path) as image:
-                image = image.convert("RGB" if self.channels == 3 else "L")
-                array = np.asarray(image, dtype=np.uint8)
-        except OSError as error:
-            raise ValueError(f"cannot read real image {path}: {error}") from error
-        pixels = torch.from_numpy(array.copy())
-        pixels = pixels[None] if pixels.ndim == 2 else pixels.permute(2, 0, 1)
+    def _load(self, index: int, resolution: int) -> Tensor:
+        path = self.root / self.files.names[index]
+        array = decode_image(self.files.read(index), str(path), self.channels)  # [H, W, C]
+        pixels = torch.from_numpy(array.copy()).permute(2, 0, 1)  # decoded arrays are read-only
         if pixels.shape[1] != pixels.shape[2]:
             raise ValueError(f"real image {path} is not square: {tuple(pixels.shape[1:])}")
         try:
@@ -234,15 +238,17 @@ class FolderImages:
             raise ValueError(f"real image {path}: {error}") from error
 
     def read(self, start: int, stop: int, resolution: int) -> Tensor:
-        return torch.stack([self._load(p, resolution) for p in self.files[start:stop]])
+        return torch.stack(
+            [self._load(i, resolution) for i in range(start, min(stop, len(self.files)))]
+        )
 
     def fingerprint(self, resolution: int, count: int) -> str:
-        digest = hashlib.sha256(f"{self.root.resolve()}@{resolution}/{self.channels}".encode())
-        for path in self.files[:count]:
-            stat = path.stat()
-            digest.update(
-                f"{path.relative_to(self.root)}:{stat.st_size}:{stat.st_mtime_ns};".encode()
-            )
+        digest = hashlib.sha256(
+            f"{self.root.resolve()}@{resolution}/{self.channels}/{self.READER}".encode()
+        )
+        for name in self.files.names[:count]:
+            stat = (self.root / name).stat()
+            digest.update(f"{name}:{stat.st_size}:{stat.st_mtime_ns};".encode())
         return digest.hexdigest()[:16]
 
 

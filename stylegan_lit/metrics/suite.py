@@ -20,6 +20,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from stylegan_lit.generate.images import to_uint8
 from stylegan_lit.metrics.fid import (
     FEATURE_DIM,
     FeatureStatistics,
@@ -28,7 +29,6 @@ from stylegan_lit.metrics.fid import (
     StatisticsKey,
     compute_inception_metrics,
 )
-from stylegan_lit.metrics.images import to_uint8
 from stylegan_lit.metrics.real_images import ImageSource
 from stylegan_lit.metrics.swd import SlicedWassersteinDistance, swd_resolutions
 
@@ -240,7 +240,9 @@ class MetricSuite:
                 self.inception.to(device)
             features, descriptors = [], []
             for start, stop in self._batches(count, collective, f"reals {resolution}px"):
-                images = to_uint8(source.read(start, stop, resolution).to(device))
+                images = to_uint8(
+                    source.read(start, stop, resolution).to(device), require_finite=True
+                )
                 if measure_inception:
                     assert self.inception is not None
                     features.append(self.inception(images).cpu())
@@ -317,7 +319,7 @@ class MetricSuite:
                 images = sample(z, noise_mode=self.noise_mode)
             if images.shape[-1] != resolution:
                 raise ValueError(f"generator made {images.shape[-1]} px, expected {resolution}")
-            images = to_uint8(images)
+            images = to_uint8(images, require_finite=True)
             if self.uses_inception:
                 assert self.inception is not None
                 features.append(self.inception(images).cpu())

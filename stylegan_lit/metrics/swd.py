@@ -4,7 +4,7 @@ SWD compares the distributions of small image patches at several scales. It need
 pretrained network, so it runs offline on every machine; that is why the demo and the tests
 track it. The recipe follows the paper and the official ``metrics/sliced_wasserstein.py``:
 
-1. Each image (8-bit pixels, see :func:`stylegan_lit.metrics.images.to_uint8`) is split into
+1. Each image (8-bit pixels, see :func:`stylegan_lit.generate.images.to_uint8`) is split into
    a Laplacian pyramid (5x5 binomial filter, mirror borders, as ``cv2.pyrDown/pyrUp``) whose
    coarsest level is 16 px: levels 64, 32, 16 for a 64 px image. The finer levels hold band-
    pass detail, the 16 px level the low-pass image.
@@ -41,7 +41,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from stylegan_lit.metrics.images import to_uint8
+from stylegan_lit.generate.images import to_uint8
 
 NHOOD_SIZE = 7
 NHOODS_PER_IMAGE = 128
@@ -296,7 +296,7 @@ class SlicedWassersteinDistance:
             images: [N, C, R, R], uint8 or floats in [-1, 1].
             first_index: Index of ``images[0]`` within its set (fixes the patch positions).
         """
-        pixels = to_uint8(images)
+        pixels = to_uint8(images, require_finite=True)
         resolution = pixels.shape[-1]
         if pixels.ndim != 4 or pixels.shape[-2] != resolution:
             raise ValueError(f"expected square images [N, C, R, R], got {tuple(pixels.shape)}")

@@ -6,7 +6,8 @@ import torch
 from PIL import Image
 
 from stylegan_lit.callbacks import SampleGrids, style_mixing_grid
-from stylegan_lit.generate import copy_layers, map_seeds, synthesize
+from stylegan_lit.callbacks.samples import sample_grid_pixels
+from stylegan_lit.generate import RenderOptions, copy_layers, map_seeds, synthesize
 from stylegan_lit.generate.seeds import SeedError
 from tests.training.helpers import place_at, tiny_module, tiny_trainer
 
@@ -31,7 +32,7 @@ def test_at_8_px_only_the_layers_in_use_are_mixed():
     row_ws, col_ws = map_seeds(G, ROWS), map_seeds(G, COLS)
     for r, k in [(0, 2), (4, 1)]:
         ws = copy_layers(row_ws[r : r + 1], col_ws[k : k + 1], figure.layers[r])
-        expected = synthesize(G, ws, resolution=8)[0]
+        expected = synthesize(G, ws, RenderOptions(resolution=8))[0]
         torch.testing.assert_close(figure.mixed[r, k], expected)
     # Mixing changes the image, and not into either source.
     assert not torch.allclose(figure.mixed[0, 0], figure.row_images[0])
@@ -71,3 +72,17 @@ def test_mixing_grid_can_be_switched_off_and_seeds_are_checked(tmp_path):
         SampleGrids(mixing_row_seeds=[])
     with pytest.raises(SeedError):
         SampleGrids(mixing_col_seeds=[-1])
+
+
+def test_psi_grids_are_the_modules_samples_in_the_shared_pixel_layout(tmp_path):
+    """The grids render through the generate API with the module's progress: the same
+    images as ``StyleGANModule.sample``, quantised by the one conversion, black borders."""
+    module = module_at(8, alpha=0.5)
+    callback = SampleGrids(num_samples=4, directory=str(tmp_path), mixing_grid=False, seed=5)
+    callback.render(tiny_trainer(tmp_path, []), module)
+    saved = np.asarray(Image.open(tmp_path / "kimg000000.0-psi1.png"))
+    assert saved.shape == (2 * 9 + 1, 2 * 9 + 1, 3)  # 2 x 2 images of 8 px, 1 px borders
+    assert (saved[0] == 0).all() and (saved[:, 0] == 0).all()
+    z = torch.randn(4, module.generator.z_dim, generator=torch.Generator().manual_seed(5))
+    expected = sample_grid_pixels(module.sample(z).cpu())
+    assert np.abs(saved.astype(int) - expected.astype(int)).max() <= 1  # float rounding

@@ -7,6 +7,7 @@ import torch
 from stylegan_lit.data import sample_attributes
 from stylegan_lit.generate import (
     AttributeDirection,
+    RenderOptions,
     attribute_labels,
     edit_images,
     edit_outcome,
@@ -216,9 +217,10 @@ def test_edit_images_grid_keeps_the_unedited_column(trained):
         scale=1.0,
         accuracy=1.0,
     )
-    grid = edit_images(G, [0, 1], direction, (-2.0, 0.0, 2.0), resolution=trained.resolution)
+    options = RenderOptions.from_checkpoint(trained)
+    grid = edit_images(G, [0, 1], direction, (-2.0, 0.0, 2.0), options)
     assert grid.shape == (2, 3, 3, 16, 16)
     torch.testing.assert_close(
-        grid[:, 1], sample_images(G, [0, 1], resolution=trained.resolution), rtol=0, atol=1e-5
+        grid[:, 1], sample_images(G, [0, 1], options=options), rtol=0, atol=1e-5
     )
     assert (grid[:, 0] - grid[:, 2]).abs().max() > 1e-3

@@ -6,6 +6,7 @@ from PIL import Image
 
 import stylegan_lit.generate.animation as animation
 from stylegan_lit.generate import (
+    RenderOptions,
     find_ffmpeg,
     frames_of,
     interpolate,
@@ -36,9 +37,10 @@ def test_lerp_is_linear():
 
 @pytest.mark.parametrize("space", ["z", "w"])
 def test_walks_start_and_end_on_the_seeds(G, space):
-    segments = interpolate(G, [0, 1, 2], steps=5, space=space, truncation_psi=0.7)
+    truncated = RenderOptions(truncation_psi=0.7)
+    segments = interpolate(G, [0, 1, 2], steps=5, options=truncated, space=space)
     assert segments.shape == (2, 5, 3, 16, 16)
-    keys = sample_images(G, [0, 1, 2], truncation_psi=0.7)
+    keys = sample_images(G, [0, 1, 2], options=truncated)
     exact = dict(rtol=0, atol=1e-4)
     torch.testing.assert_close(segments[0, 0], keys[0], **exact)
     torch.testing.assert_close(segments[0, -1], keys[1], **exact)

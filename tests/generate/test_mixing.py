@@ -2,6 +2,7 @@ import pytest
 import torch
 
 from stylegan_lit.generate import (
+    RenderOptions,
     assign_ranges,
     copy_layers,
     sample_images,
@@ -43,11 +44,11 @@ def test_copy_layers_takes_exactly_the_chosen_layers():
 @pytest.mark.parametrize("psi", [1.0, 0.7])
 def test_extreme_crossovers_reproduce_the_pure_sources(G, psi):
     rows, cols = [0, 1, 2], [3, 4]
-    sources = dict(truncation_psi=psi, truncation_cutoff=4)
-    row_images = sample_images(G, rows, **sources)
-    col_images = sample_images(G, cols, **sources)
-    nothing = style_mixing(G, rows, cols, range(0), **sources)
-    everything = style_mixing(G, rows, cols, range(G.num_ws), **sources)
+    sources = RenderOptions(truncation_psi=psi, truncation_cutoff=4)
+    row_images = sample_images(G, rows, options=sources)
+    col_images = sample_images(G, cols, options=sources)
+    nothing = style_mixing(G, rows, cols, range(0), sources)
+    everything = style_mixing(G, rows, cols, range(G.num_ws), sources)
     exact = dict(rtol=0, atol=1e-5)
     torch.testing.assert_close(nothing.row_images, row_images, **exact)
     torch.testing.assert_close(nothing.col_images, col_images, **exact)

@@ -1,7 +1,10 @@
+from dataclasses import replace
+
 import pytest
 import torch
 
 from stylegan_lit.generate import (
+    RenderOptions,
     SeedError,
     map_seeds,
     parse_seeds,
@@ -49,8 +52,9 @@ def test_count_means_seeds_from_zero(G):
 
 
 def test_a_seed_gives_the_same_image_alone_or_in_a_batch(G):
-    together = sample_images(G, [3, 8, 11], truncation_psi=0.7, truncation_cutoff=2)
-    alone = sample_images(G, [8], truncation_psi=0.7, truncation_cutoff=2, batch_size=1)
+    truncated = RenderOptions(truncation_psi=0.7, truncation_cutoff=2)
+    together = sample_images(G, [3, 8, 11], options=truncated)
+    alone = sample_images(G, [8], options=replace(truncated, batch_size=1))
     torch.testing.assert_close(alone[0], together[1], rtol=0, atol=1e-5)
 
 
@@ -58,30 +62,31 @@ def test_random_noise_is_reproducible_and_leaves_the_global_rng_alone(G):
     torch.manual_seed(123)
     expected_next = torch.rand(1)
     torch.manual_seed(123)
-    first = sample_images(G, [0, 1], noise_mode="random", noise_seed=5)
+    noisy = RenderOptions(noise_mode="random")
+    first = sample_images(G, [0, 1], options=noisy, noise_seed=5)
     assert torch.equal(torch.rand(1), expected_next)
-    again = sample_images(G, [0, 1], noise_mode="random", noise_seed=5)
-    other = sample_images(G, [0, 1], noise_mode="random", noise_seed=6)
+    again = sample_images(G, [0, 1], options=noisy, noise_seed=5)
+    other = sample_images(G, [0, 1], options=noisy, noise_seed=6)
     torch.testing.assert_close(first, again, rtol=0, atol=0)
     assert (first - other).abs().max() > 1e-3
 
 
 def test_lower_resolution_and_argument_errors(G):
-    assert sample_images(G, [0], resolution=8).shape == (1, 3, 8, 8)
+    assert sample_images(G, [0], options=RenderOptions(resolution=8)).shape == (1, 3, 8, 8)
     with pytest.raises(ValueError, match="either seeds or count"):
         sample_images(G)
     with pytest.raises(ValueError, match="either seeds or count"):
         sample_images(G, [0], count=2)
     with pytest.raises(ValueError, match="power of two from 4 to the generator's 16"):
-        sample_images(G, [0], resolution=32)
+        sample_images(G, [0], options=RenderOptions(resolution=32))
     with pytest.raises(ValueError, match="noise_mode"):
-        sample_images(G, [0], noise_mode="loud")
+        sample_images(G, [0], options=RenderOptions(noise_mode="loud"))
     with pytest.raises(SeedError):
         sample_images(G, [-3])
 
 
 def test_truncation_psi_zero_collapses_every_seed_to_the_mean_image(G):
-    images = sample_images(G, count=6, truncation_psi=0.0)
+    images = sample_images(G, count=6, options=RenderOptions(truncation_psi=0.0))
     mean_ws = broadcast_ws(G.mapping.w_avg[None], G.num_ws)
     mean_image = synthesize(G, mean_ws)[0]
     for image in images:
@@ -100,7 +105,7 @@ def test_truncation_sweep_columns(G):
 
 
 def test_truncation_cutoff_only_touches_early_layers(G):
-    ws = map_seeds(G, [0, 1], truncation_psi=0.0, truncation_cutoff=2)
+    ws = map_seeds(G, [0, 1], RenderOptions(truncation_psi=0.0, truncation_cutoff=2))
     raw = map_seeds(G, [0, 1])
     torch.testing.assert_close(ws[:, :2], G.mapping.w_avg.expand(2, 2, -1), rtol=0, atol=0)
     torch.testing.assert_close(ws[:, 2:], raw[:, 2:], rtol=0, atol=0)

@@ -1,14 +1,15 @@
 import pytest
 import torch
 
-from stylegan_lit.generate import sample_images, stochastic_variation
+from stylegan_lit.generate import RenderOptions, sample_images, stochastic_variation
 
 
 @pytest.mark.parametrize("mode", ["none", "const"])
 def test_without_fresh_noise_every_draw_is_the_same_image(G, mode):
-    result = stochastic_variation(G, [0, 5], num_draws=4, noise_mode=mode)
+    options = RenderOptions(noise_mode=mode)
+    result = stochastic_variation(G, [0, 5], num_draws=4, options=options)
     assert result.draws.shape == (2, 4, 3, 16, 16) and result.std.shape == (2, 16, 16)
-    single = sample_images(G, [0, 5], noise_mode=mode)
+    single = sample_images(G, [0, 5], options=options)
     for k in range(4):
         torch.testing.assert_close(result.draws[:, k], single, rtol=0, atol=1e-5)
     assert result.std.max() < 1e-5

@@ -8,8 +8,8 @@ import torch
 from PIL import Image
 
 from stylegan_lit.checkpoints import CheckpointError, load_generator
+from stylegan_lit.generate.images import to_uint8
 from stylegan_lit.metrics.evaluate import main
-from stylegan_lit.metrics.images import to_uint8
 from stylegan_lit.metrics.real_images import DataModuleImages, FolderImages, TensorImages
 from stylegan_lit.training import ProgressiveSchedule
 from tests.metrics.helpers import smooth_images, tiny_module
@@ -141,6 +141,27 @@ def test_real_image_sources(tmp_path):
     Image.fromarray(np.zeros((16, 12, 3), np.uint8)).save(folder / "wide.png")
     with pytest.raises(ValueError, match=r"wide\.png is not square"):
         FolderImages(folder).read(0, 1, 16)
+
+
+def test_folder_images_are_read_as_the_data_package_reads_them(tmp_path):
+    """One folder reader: the files the data package lists, decoded its way (alpha over
+    white), so measured reals are the pixels training sees."""
+    from stylegan_lit.data import decode_image
+
+    folder = tmp_path / "imgs"
+    (folder / "sub").mkdir(parents=True)
+    rgba = np.zeros((16, 16, 4), np.uint8)
+    rgba[:8, :, :] = (10, 200, 30, 255)  # opaque top half, transparent bottom half
+    Image.fromarray(rgba, "RGBA").save(folder / "sub" / "cutout.png")
+    Image.fromarray(np.zeros((16, 16, 3), np.uint8)).save(folder / ".hidden.png")
+    (folder / "notes.txt").write_text("not an image")
+    source = FolderImages(folder)
+    assert source.available(16, 10) == 1
+    pixels = source.read(0, 1, 16)[0]
+    expected = decode_image((folder / "sub" / "cutout.png").read_bytes(), "cutout.png")
+    assert torch.equal(pixels, torch.tensor(expected).permute(2, 0, 1))
+    assert pixels[:, 12, 0].tolist() == [255, 255, 255]  # transparent -> white
+    assert source.read(0, 1, 8).shape == (1, 3, 8, 8)  # integer box downscaling
 
 
 class StreamingData:

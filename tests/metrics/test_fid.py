@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from stylegan_lit.generate.images import to_uint8
 from stylegan_lit.metrics import fid as fid_module
 from stylegan_lit.metrics.fid import (
     INCEPTION_FILENAME,
@@ -23,9 +24,9 @@ from stylegan_lit.metrics.fid import (
     ensure_inception_available,
     resolve_inception_weights,
 )
-from stylegan_lit.metrics.images import to_uint8
 from stylegan_lit.metrics.real_images import TensorImages
 from stylegan_lit.metrics.suite import MetricSuite
+from stylegan_lit.metrics.swd import SlicedWassersteinDistance
 from tests.metrics.helpers import gaussian_blur, smooth_images
 
 N = 16
@@ -54,8 +55,13 @@ def test_uint8_conversion_is_the_official_round_half_up():
     # official: saturate_cast(x * 127.5 + 127.5 + 0.5), truncating
     expected = torch.tensor([0, 0, 0, 128, 191, 255, 255], dtype=torch.uint8)
     assert torch.equal(to_uint8(x.view(1, 1, 1, -1)).flatten(), expected)
+    nan = torch.full((1, 3, 16, 16), float("nan"))
     with pytest.raises(ValueError, match="NaN"):
-        to_uint8(torch.tensor([float("nan")]).view(1, 1, 1, 1))
+        to_uint8(nan, require_finite=True)
+    # The metrics ask for finite values: a diverged generator yields no silent number.
+    with pytest.raises(ValueError, match="NaN"):
+        SlicedWassersteinDistance().descriptors(nan, 0)
+    assert to_uint8(nan).dtype == torch.uint8  # files and grids still show a broken model
 
 
 def test_features_equal_torch_fidelity_reference_resize_not_antialiased(

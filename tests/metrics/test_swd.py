@@ -155,7 +155,7 @@ def test_deterministic_and_independent_of_batching():
 
 def test_uint8_and_float_inputs_agree_and_reals_survive_reset():
     reals, fakes = smooth_images(6, 16), smooth_images(6, 16, seed=2)
-    from stylegan_lit.metrics.images import to_uint8
+    from stylegan_lit.generate.images import to_uint8
 
     metric = SlicedWassersteinDistance()
     metric.update(to_uint8(reals), real=True)
