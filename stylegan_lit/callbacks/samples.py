@@ -68,11 +68,12 @@ def style_mixing_grid(
     """The paper's style-mixing figure (figure 3) from the module's G_ema, as it trains now.
 
     The coarse, middle and fine ranges are those of the resolution being trained (the
-    module's ``resolution``, from its image count), not of the full network: layers above it are not in use yet, so
-    at 8 px there are only coarse (4 px) and fine (8 px) styles. Rows are spread over the
-    ranges in order (:func:`~stylegan_lit.generate.mixing.assign_ranges`), and the images
-    render at the current resolution and fade-in ``alpha`` (:func:`training_options`) with
-    ``settings``' truncation and noise (const by default), as ``stylegan-lit generate
+    module's ``resolution``, from its image count), not of the full network: layers above it
+    are not in use yet, so at 8 px there are only coarse (4 px) and fine (8 px) styles. Rows
+    are spread over the ranges in order (:func:`~stylegan_lit.generate.mixing.assign_ranges`),
+    and the images render at the current resolution and fade-in ``alpha``
+    (:func:`training_options`) with ``settings``' truncation and noise (const by default), as
+    ``stylegan-lit generate
     --figure mixing`` renders a checkpoint.
 
     Returns:

@@ -77,11 +77,11 @@ def test_mixing_grid_can_be_switched_off_and_seeds_are_checked(tmp_path):
 def test_psi_grids_are_the_modules_samples_in_the_shared_pixel_layout(tmp_path):
     """The grids render through the generate API with the module's progress: the same
     images as ``StyleGANModule.sample``, quantised by the one conversion, black borders."""
-    module = module_at(8, alpha=0.5)
+    module = module_at(16, alpha=0.5)
     callback = SampleGrids(num_samples=4, directory=str(tmp_path), mixing_grid=False, seed=5)
     callback.render(tiny_trainer(tmp_path, []), module)
-    saved = np.asarray(Image.open(tmp_path / "kimg000000.0-psi1.png"))
-    assert saved.shape == (2 * 9 + 1, 2 * 9 + 1, 3)  # 2 x 2 images of 8 px, 1 px borders
+    saved = np.asarray(Image.open(tmp_path / f"kimg{module.kimg:08.1f}-psi1.png"))
+    assert saved.shape == (2 * 17 + 1, 2 * 17 + 1, 3)  # 2 x 2 images of 16 px, 1 px borders
     assert (saved[0] == 0).all() and (saved[:, 0] == 0).all()
     z = torch.randn(4, module.generator.z_dim, generator=torch.Generator().manual_seed(5))
     expected = sample_grid_pixels(module.sample(z).cpu())
