@@ -383,7 +383,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=None, help="default: a new temp folder")
     args, overrides = parser.parse_known_args()
 
-    from stylegan_lit.cli import build_cli
+    from stylegan_lit.cli.train import build_cli
 
     if args.threads:
         torch.set_num_threads(args.threads)

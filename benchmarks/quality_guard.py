@@ -58,7 +58,7 @@ def child(args: argparse.Namespace) -> None:
     import torch
 
     from stylegan_lit.callbacks import MetricsCallback, SampleGrids
-    from stylegan_lit.cli import build_cli
+    from stylegan_lit.cli.train import build_cli
 
     torch.set_num_threads(args.threads)
     with tempfile.TemporaryDirectory() as root:

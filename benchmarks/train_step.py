@@ -166,7 +166,7 @@ def train_step_variant(args: argparse.Namespace, variant: str) -> None:
     import lightning.pytorch as pl
 
     from stylegan_lit.callbacks import ProgressiveGrowing
-    from stylegan_lit.cli import TRAINER_DEFAULTS
+    from stylegan_lit.cli.train import TRAINER_DEFAULTS
     from stylegan_lit.data.datamodule import FaceDataModule
     from stylegan_lit.models import Discriminator, Generator
     from stylegan_lit.training import StyleGANModule

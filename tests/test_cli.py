@@ -4,7 +4,7 @@ import pytest
 import torch
 import yaml
 
-from stylegan_lit.cli import SHARED_ARCHITECTURE, build_cli, main, with_config_bases
+from stylegan_lit.cli.train import SHARED_ARCHITECTURE, build_cli, main, with_config_bases
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = sorted((ROOT / "configs").glob("*.yaml"))

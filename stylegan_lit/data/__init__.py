@@ -6,9 +6,8 @@
   ``resize``, ``raw``, ``decode_pool``): folders and ZIPs of images, decoded into pyramids;
 * the cache, :mod:`~stylegan_lit.data.cache` (``store``, ``prepare``): a dataset prepared
   once into memory-mapped arrays, one per resolution;
-* the stream, :mod:`~stylegan_lit.data.stream` (``dataset``; ``sampler.py`` and
-  ``loader.py`` still at this level, moving there next): which images reach each rank in
-  which order, batch by batch.
+* the stream, :mod:`~stylegan_lit.data.stream` (``sampler``, ``loader``, ``dataset``):
+  which images reach each rank in which order, batch by batch.
 
 At this level sit what several parts share, and the module that joins them:
 
@@ -58,12 +57,12 @@ _EXPORTS = {
     "sample_attributes": "synthetic.attributes",
     "landmarks": "synthetic.render",
     "render_faces": "synthetic.render",
-    "StreamLoader": "loader",
+    "StreamLoader": "stream.loader",
     "prepare_cache": "cache.prepare",
-    "BatchRequest": "sampler",
-    "Stream": "sampler",
-    "StreamBatchSampler": "sampler",
-    "StreamOrder": "sampler",
+    "BatchRequest": "stream.sampler",
+    "Stream": "stream.sampler",
+    "StreamBatchSampler": "stream.sampler",
+    "StreamOrder": "stream.sampler",
     "open_image_files": "files.sources",
     "SyntheticFaces": "synthetic.faces",
 }
@@ -106,9 +105,14 @@ if TYPE_CHECKING:
     from stylegan_lit.data.files.raw import RawImages
     from stylegan_lit.data.files.sources import open_image_files
     from stylegan_lit.data.images import MemoryImages, MultiResolutionImages
-    from stylegan_lit.data.loader import StreamLoader
-    from stylegan_lit.data.sampler import BatchRequest, Stream, StreamBatchSampler, StreamOrder
     from stylegan_lit.data.stream.dataset import ImageBatchDataset
+    from stylegan_lit.data.stream.loader import StreamLoader
+    from stylegan_lit.data.stream.sampler import (
+        BatchRequest,
+        Stream,
+        StreamBatchSampler,
+        StreamOrder,
+    )
     from stylegan_lit.data.synthetic.attributes import (
         COARSE_ATTRIBUTES,
         FINE_ATTRIBUTES,

@@ -3,7 +3,7 @@
 The training code tells the module what to serve next with :meth:`FaceDataModule.set_stream`
 (resolution, per-rank batch size, the span of global image positions, and where to resume in
 it), and Lightning then asks for :meth:`FaceDataModule.train_dataloader`. The stream is a pure
-function of the global image count (see :mod:`stylegan_lit.data.sampler`), so it is identical
+function of the global image count (see :mod:`stylegan_lit.data.stream.sampler`), so it is identical
 for any number of ranks and workers, and a checkpoint taken mid-level resumes at the exact
 next batch from its image count alone.
 
@@ -36,10 +36,10 @@ from stylegan_lit.data.errors import DatasetError
 from stylegan_lit.data.files.raw import RawImages
 from stylegan_lit.data.files.sources import open_image_files
 from stylegan_lit.data.images import MultiResolutionImages
-from stylegan_lit.data.loader import StreamLoader
 from stylegan_lit.data.pyramid import LOWEST_RESOLUTION, check_resolution, pyramid_resolutions
-from stylegan_lit.data.sampler import Stream, StreamBatchSampler, StreamOrder
 from stylegan_lit.data.stream.dataset import ImageBatchDataset
+from stylegan_lit.data.stream.loader import StreamLoader
+from stylegan_lit.data.stream.sampler import Stream, StreamBatchSampler, StreamOrder
 from stylegan_lit.data.synthetic.faces import SyntheticFaces
 
 log = logging.getLogger(__name__)

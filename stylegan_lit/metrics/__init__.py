@@ -4,7 +4,7 @@ Submodules: :mod:`~stylegan_lit.metrics.swd` (Progressive GAN's sliced Wasserste
 distance), :mod:`~stylegan_lit.metrics.fid` (torchmetrics FID/KID on torch-fidelity's
 Inception, offline weights, cached real statistics), :mod:`~stylegan_lit.metrics.suite`
 (one evaluation over one or many ranks), :mod:`~stylegan_lit.metrics.real_images` (real-image
-sources), :mod:`~stylegan_lit.metrics.evaluate` (the ``eval`` command).
+sources), :mod:`~stylegan_lit.cli.evaluate` (the ``eval`` command).
 """
 
 from stylegan_lit.metrics.fid import (

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from stylegan_lit.data.cache.prepare import main as prepare_main
+from stylegan_lit.cli.prepare import main as prepare_main
 from stylegan_lit.data.cache.prepare import prepare_cache
 from stylegan_lit.data.datamodule import FaceDataModule
 from stylegan_lit.data.errors import DatasetError

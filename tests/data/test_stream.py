@@ -10,7 +10,7 @@ import torch
 
 from stylegan_lit.data.datamodule import FaceDataModule
 from stylegan_lit.data.images import MemoryImages
-from stylegan_lit.data.sampler import Stream, StreamOrder
+from stylegan_lit.data.stream.sampler import Stream, StreamOrder
 
 
 def fake_trainer(world_size: int, rank: int) -> SimpleNamespace:

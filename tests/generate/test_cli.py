@@ -2,8 +2,8 @@ import pytest
 import torch
 from PIL import Image
 
+from stylegan_lit.cli.generate import main
 from stylegan_lit.generate import find_ffmpeg
-from stylegan_lit.generate.cli import main
 
 
 def run(capsys, *argv):

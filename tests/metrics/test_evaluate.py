@@ -8,8 +8,8 @@ import torch
 from PIL import Image
 
 from stylegan_lit.checkpoints import CheckpointError, load_generator
+from stylegan_lit.cli.evaluate import main
 from stylegan_lit.generate.images import to_uint8
-from stylegan_lit.metrics.evaluate import main
 from stylegan_lit.metrics.real_images import DataModuleImages, FolderImages, TensorImages
 from stylegan_lit.training import ProgressiveSchedule
 from tests.metrics.helpers import smooth_images, tiny_module
@@ -195,7 +195,7 @@ def test_data_module_images_stream_in_order_and_restart_when_needed():
 
 
 def test_defaults_are_the_reference_protocol():
-    from stylegan_lit.metrics.evaluate import _parser
+    from stylegan_lit.cli.evaluate import _parser
 
     args = _parser().parse_args(["g.ckpt", "--data", "ffhq"])
     assert args.num_images == 50_000 and args.num_real is None  # FID50k, 50k reals

@@ -9,7 +9,7 @@ import lightning.pytorch as pl
 import torch
 
 from stylegan_lit.callbacks import ProgressiveGrowing
-from stylegan_lit.cli import TRAINER_DEFAULTS
+from stylegan_lit.cli.train import TRAINER_DEFAULTS
 from stylegan_lit.data.datamodule import FaceDataModule
 from stylegan_lit.models import Discriminator, Generator
 from stylegan_lit.training import OFFICIAL_BATCH_SIZES_8GPU, ProgressiveSchedule, StyleGANModule

@@ -2,9 +2,9 @@
 
 Usage (``stylegan-lit prepare`` runs this module's :func:`main`)::
 
-    python -m stylegan_lit.data.cache.prepare SRC DST [--resolution R] [--filter lanczos|box]
+    stylegan-lit prepare SRC DST [--resolution R] [--filter lanczos|box]
         [--no-crop] [--channels 1|3] [--strict] [--workers N] [--overwrite]
-    python -m stylegan_lit.data.cache.prepare synthetic DST --resolution 64 --num-images 10000 \
+    stylegan-lit prepare synthetic DST --resolution 64 --num-images 10000 \
         --seed 0
 
 ``SRC`` is a folder of images (searched recursively), a ZIP archive of images, or the word
@@ -19,11 +19,9 @@ the format. This is where the cache meets the sources: it reads image files thro
 
 from __future__ import annotations
 
-import argparse
 import logging
 import os
 import shutil
-import sys
 from pathlib import Path
 
 from tqdm.auto import tqdm
@@ -220,91 +218,3 @@ def _write_files(
         skipped=[s.to_dict() for s in everything],
     )
     return writer.close(manifest)
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Prepare a multi-resolution cache from a folder, a ZIP archive or the synthetic faces.
-
-    Returns:
-        0 on success, 1 when the dataset cannot be prepared (the reason is printed).
-    """
-    parser = argparse.ArgumentParser(
-        prog="stylegan-lit prepare",
-        description="Write every power-of-two resolution of a dataset (down to 4 px) into a "
-        "cache folder that training reads with random access.",
-    )
-    parser.add_argument(
-        "source", help="folder of images (recursive), .zip archive of images, or 'synthetic'"
-    )
-    parser.add_argument("destination", help="cache folder to create")
-    parser.add_argument(
-        "--resolution",
-        type=int,
-        default=None,
-        help="highest resolution (default: from the first image; 64 for synthetic)",
-    )
-    parser.add_argument(
-        "--filter",
-        choices=RESIZE_FILTERS,
-        default="lanczos",
-        help="downsampling filter (box: the official StyleGAN pyramid, for FID)",
-    )
-    parser.add_argument(
-        "--no-crop",
-        dest="crop",
-        action="store_false",
-        help="skip non-square images instead of centre-cropping them",
-    )
-    parser.add_argument(
-        "--channels", type=int, choices=(1, 3), default=3, help="3 for RGB, 1 for grayscale"
-    )
-    parser.add_argument(
-        "--strict",
-        action="store_true",
-        help="stop at the first unusable file instead of skipping it",
-    )
-    parser.add_argument(
-        "--workers", type=int, default=0, help="decoding processes (default 0: in this process)"
-    )
-    parser.add_argument("--overwrite", action="store_true", help="replace an existing cache at DST")
-    parser.add_argument(
-        "--num-images", type=int, default=10_000, help="synthetic only: number of faces"
-    )
-    parser.add_argument("--seed", type=int, default=0, help="synthetic only: which faces")
-    parser.add_argument("--quiet", action="store_true", help="no progress bar")
-    args = parser.parse_args(argv)
-    if not logging.getLogger().handlers:
-        logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
-    try:
-        manifest = prepare_cache(
-            args.source,
-            args.destination,
-            resolution=args.resolution,
-            resize_filter=args.filter,
-            crop=args.crop,
-            channels=args.channels,
-            strict=args.strict,
-            workers=args.workers,
-            overwrite=args.overwrite,
-            num_images=args.num_images,
-            seed=args.seed,
-            progress=not args.quiet,
-        )
-    except (DatasetError, ValueError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
-    levels = ", ".join(map(str, manifest.resolutions))
-    print(
-        f"wrote {manifest.count} images at {levels} px to {args.destination}"
-        + (
-            f"; skipped {len(manifest.skipped)} files (listed in manifest.json)"
-            if manifest.skipped
-            else ""
-        ),
-        file=sys.stderr,
-    )
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -1,7 +1,7 @@
 """The torch Dataset of the stream: whole batches, as the batch sampler describes them.
 
-The stream's batch sampler (:mod:`stylegan_lit.data.sampler`) yields
-:class:`~stylegan_lit.data.sampler.BatchRequest` objects; :class:`ImageBatchDataset` turns
+The stream's batch sampler (:mod:`stylegan_lit.data.stream.sampler`) yields
+:class:`~stylegan_lit.data.stream.sampler.BatchRequest` objects; :class:`ImageBatchDataset` turns
 each into a float batch in [-1, 1] read from any
 :class:`~stylegan_lit.data.images.MultiResolutionImages`.
 """
@@ -14,7 +14,7 @@ from torch import Tensor
 from torch.utils.data import Dataset
 
 from stylegan_lit.data.images import MultiResolutionImages
-from stylegan_lit.data.sampler import BatchRequest
+from stylegan_lit.data.stream.sampler import BatchRequest
 
 
 def to_float(images: np.ndarray) -> Tensor:
@@ -32,7 +32,7 @@ def to_float(images: np.ndarray) -> Tensor:
 class ImageBatchDataset(Dataset):
     """Float batches from a :class:`MultiResolutionImages` for a DataLoader.
 
-    The DataLoader's batch sampler yields :class:`~stylegan_lit.data.sampler.BatchRequest`
+    The DataLoader's batch sampler yields :class:`~stylegan_lit.data.stream.sampler.BatchRequest`
     objects, which torch passes whole to :meth:`__getitems__`.
 
     Args:

@@ -1,5 +1,5 @@
-"""``python -m stylegan_lit.data.synthetic DST``: write synthetic faces as an image folder."""
+"""``python -m stylegan_lit.data.synthetic DST``: the ``stylegan-lit synthetic`` command."""
 
-from stylegan_lit.data.synthetic.faces import main
+from stylegan_lit.cli.synthetic import main
 
 raise SystemExit(main())

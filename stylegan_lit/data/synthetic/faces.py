@@ -14,7 +14,6 @@ folder with attributes (``python -m stylegan_lit.data.synthetic DST --num-images
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 from collections.abc import Iterator
@@ -177,25 +176,3 @@ class SyntheticFaces:
                     meta.write(json.dumps({"file": name, "index": index, **attrs[row]}) + "\n")
                 bar.update(len(indices))
         return folder
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``python -m stylegan_lit.data.synthetic DST``: write synthetic faces as an image folder."""
-    parser = argparse.ArgumentParser(
-        prog="python -m stylegan_lit.data.synthetic", description=main.__doc__
-    )
-    parser.add_argument("destination", help="folder to write PNG files and attributes.jsonl into")
-    parser.add_argument("--num-images", type=int, default=10_000)
-    parser.add_argument("--resolution", type=int, default=64)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--channels", type=int, choices=(1, 3), default=3)
-    args = parser.parse_args(argv)
-    faces = SyntheticFaces(
-        args.num_images, seed=args.seed, resolution=args.resolution, img_channels=args.channels
-    )
-    faces.write_folder(args.destination)
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

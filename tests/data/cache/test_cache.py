@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from stylegan_lit.data.cache.prepare import main as prepare_main
+from stylegan_lit.cli.prepare import main as prepare_main
 from stylegan_lit.data.cache.prepare import prepare_cache
 from stylegan_lit.data.cache.store import CachedImages, level_file
 from stylegan_lit.data.errors import DatasetError

@@ -167,7 +167,7 @@ class StreamBatchSampler(Sampler[BatchRequest]):
     """Yields this rank's :class:`BatchRequest` for each batch of a :class:`Stream`.
 
     ``len()`` is always the whole stream; iteration starts at :attr:`first_batch`, which the
-    stateful loader sets to skip batches on resume without loading them.
+    loader sets to skip batches on resume without loading them.
 
     Args:
         order: Position -> (index, flip) mapping.

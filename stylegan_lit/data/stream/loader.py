@@ -14,7 +14,7 @@ from typing import Any
 from torch import Tensor
 from torch.utils.data import DataLoader, Dataset
 
-from stylegan_lit.data.sampler import Stream, StreamBatchSampler
+from stylegan_lit.data.stream.sampler import Stream, StreamBatchSampler
 
 
 def _pass_through(batch: Any) -> Any:
@@ -23,7 +23,7 @@ def _pass_through(batch: Any) -> Any:
 
 
 class StreamLoader(DataLoader):
-    """Serves a :class:`~stylegan_lit.data.sampler.Stream` from a given batch on.
+    """Serves a :class:`~stylegan_lit.data.stream.sampler.Stream` from a given batch on.
 
     One loader (and, with ``persistent_workers``, one set of workers) serves every stream of a
     run: :meth:`set_stream` only replaces the sampler's span, because each batch request

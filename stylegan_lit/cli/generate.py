@@ -282,7 +282,3 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{PROG}: error: {_one_line(error)}", file=sys.stderr)
         return 1
     return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -1,4 +1,4 @@
-"""Print parameter counts of the StyleGAN networks: ``python -m stylegan_lit.models.summary``.
+"""``stylegan-lit summary``: parameter counts of the StyleGAN networks of a configuration.
 
 With no arguments it builds the official FFHQ 1024 configuration, whose counts must equal the
 official code's (G 26,219,627 = mapping 2,101,248 + synthesis 24,110,720 + toRGBs 7,659;
@@ -20,8 +20,11 @@ def parameter_count(module: nn.Module) -> int:
     return sum(p.numel() for p in module.parameters())
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def main(argv: list[str] | None = None) -> int:
+    """Print the parameter counts; exit status 0."""
+    parser = argparse.ArgumentParser(
+        prog="stylegan-lit summary", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("--resolution", type=int, default=1024)
     parser.add_argument("--fmap-base", type=int, default=8192)
     parser.add_argument("--fmap-max", type=int, default=512)
@@ -38,7 +41,4 @@ def main(argv: list[str] | None = None) -> None:
     print(f"StyleGAN at {args.resolution} px, num_ws={G.num_ws}")
     for name, value in rows.items():
         print(f"  {name:<22}{value:>14,}")
-
-
-if __name__ == "__main__":
-    main()
+    return 0

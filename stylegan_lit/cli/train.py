@@ -1,12 +1,9 @@
-"""The ``stylegan-lit`` command: LightningCLI's fit/validate/test/predict, plus ``prepare``,
-``eval`` and ``generate``.
+"""``stylegan-lit fit|validate|test|predict``: LightningCLI with StyleGAN's training setup.
 
 Lightning 2.6 ships no ``lightning fit`` command; ``stylegan-lit fit --config X.yaml`` is its
-LightningCLI equivalent, with ``--print_config`` and command-line overrides.
-
-Every subcommand exits 0 on success and non-zero on failure: 2 for a bad command line or
-configuration, 1 for a failure while running, each with one line on stderr naming the
-problem (``STYLEGAN_LIT_TRACEBACK=1`` shows the traceback instead).
+LightningCLI equivalent, with ``--print_config`` and command-line overrides. A bad command
+line or configuration exits 2 and a failure while running exits 1, each with one line on
+stderr naming the problem (``STYLEGAN_LIT_TRACEBACK=1`` shows the traceback instead).
 
 What every training run has, so that configs only say what differs (see ``configs/``):
 
@@ -22,7 +19,6 @@ What every training run has, so that configs only say what differs (see ``config
 
 from __future__ import annotations
 
-import importlib
 import logging
 import os
 import sys
@@ -79,13 +75,6 @@ FORCED_SECTIONS: dict[str, type[Callback]] = {
     "checkpoints": KimgCheckpoint,
 }
 """Config sections for the callbacks every run has (``--samples.every_kimg 5`` etc.)."""
-
-EXTRA_COMMANDS: dict[str, str] = {
-    "prepare": "stylegan_lit.data.cache.prepare:main",  # dataset -> multi-resolution cache
-    "eval": "stylegan_lit.metrics.evaluate:main",  # FID50k/KID/SWD of a checkpoint
-    "generate": "stylegan_lit.generate.cli:main",  # images, figures, editing from a checkpoint
-}
-"""Subcommands beside LightningCLI's fit/validate/test/predict."""
 
 USER_ERRORS: tuple[type[BaseException], ...] = (
     CheckpointError,
@@ -388,11 +377,8 @@ def _one_line(error: BaseException | str) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of ``stylegan-lit`` and ``python -m stylegan_lit``; the exit status."""
+    """LightningCLI's subcommands (fit, validate, test, predict); the exit status."""
     words = sys.argv[1:] if argv is None else list(argv)
-    if words and words[0] in EXTRA_COMMANDS:
-        module_name, function = EXTRA_COMMANDS[words[0]].split(":")
-        return int(getattr(importlib.import_module(module_name), function)(words[1:]) or 0)
     try:
         build_cli(argv)
     except USER_ERRORS as error:
@@ -404,7 +390,3 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 1
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
