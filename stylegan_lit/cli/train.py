@@ -46,7 +46,8 @@ from stylegan_lit.checkpoint_format import META_KEY
 from stylegan_lit.checkpoints import CheckpointError
 from stylegan_lit.data.datamodule import FaceDataModule
 from stylegan_lit.data.errors import DatasetError
-from stylegan_lit.training.module import NonFiniteLossError, StyleGANModule
+from stylegan_lit.training.guard import NonFiniteLossError
+from stylegan_lit.training.module import StyleGANModule
 
 TRAINER_DEFAULTS: dict[str, Any] = {
     # Each progressive level is one epoch; its loader is rebuilt at the next resolution.

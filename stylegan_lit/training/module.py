@@ -14,14 +14,11 @@ from stylegan_lit.models import Discriminator, Generator
 from stylegan_lit.nn import set_fused_ops
 from stylegan_lit.training.compile import CompiledOrEager
 from stylegan_lit.training.ema import ema_beta, update_ema
-from stylegan_lit.training.gradient_sync import sync_gradients
+from stylegan_lit.training.guard import FiniteStepGuard, NonFiniteLossError
 from stylegan_lit.training.latents import LatentDraw, draw_latents
 from stylegan_lit.training.objectives import LossKind, make_objective
+from stylegan_lit.training.passes import GANPasses
 from stylegan_lit.training.schedule import BASE_LEARNING_RATE, Phase, ProgressiveSchedule
-
-
-class NonFiniteLossError(RuntimeError):
-    """Raised when training keeps producing non-finite gradients."""
 
 
 class StyleGANModule(pl.LightningModule):
@@ -121,10 +118,9 @@ class StyleGANModule(pl.LightningModule):
         # Plain Python numbers: reading them (every step and in the callbacks) never waits for
         # a GPU, and checkpoints carry them in the stylegan_lit entry, not the state_dict.
         self.images_seen = 0
-        self.nonfinite_skips = 0
+        self.guard = FiniteStepGuard(max_nonfinite_steps)
         self.schedule: ProgressiveSchedule | None = None
         self._last_batch_size = 0
-        self._consecutive_nonfinite = 0
         self._d_steps = 0
         self._synthesize = CompiledOrEager(generator.synthesis.forward, "G", enabled=False)
         self._discriminate = CompiledOrEager(discriminator.forward, "D", enabled=False)
@@ -221,98 +217,65 @@ class StyleGANModule(pl.LightningModule):
         return self.trainer.world_size if self._trainer is not None else 1
 
     def training_step(self, batch: Tensor | list | tuple, batch_idx: int) -> None:
-        real = batch[0] if isinstance(batch, list | tuple) else batch
-        resolution, alpha_value = self.resolution, self.alpha
+        """One D step on reals and fakes, then one G step, then w_avg, EMA and the count."""
+        real = self._checked_batch(batch)
+        resolution, alpha = self.resolution, self.alpha
         # During a fade-in alpha goes to the networks as a device tensor: a compiled graph
         # then serves every alpha instead of recompiling for each new float, and filling it
         # from the host is a kernel argument, not a wait for the GPU.
-        alpha: float | Tensor = (
-            1.0 if alpha_value >= 1.0 else torch.full((), alpha_value, device=self.device)
-        )
-        if real.shape[-1] != resolution:
-            raise ValueError(
-                f"batch resolution {real.shape[-1]} != training resolution {resolution}; "
-                "the data module must serve the resolution set by the schedule"
-            )
+        alpha_arg = 1.0 if alpha >= 1.0 else torch.full((), alpha, device=self.device)
         self._seed_step()
         opt_g, opt_d = self.optimizers()  # type: ignore[attr-defined]  # a list of two here
-        hp = self.hp
-        if hp.channels_last:
-            real = real.contiguous(memory_format=torch.channels_last)
-        chunks = real.split(hp.max_microbatch or real.shape[0])
-        # Reusing the D step's G forward for the G step is exact (G does not change in
-        # between) and saves a G forward; with micro-batches its graphs would defeat the
-        # memory saving, so they regenerate.
-        reuse = hp.reuse_fakes and len(chunks) == 1
-        regularize = self.objective.regularizes_at(self._d_steps)
-
-        # D step: gradients of D only, accumulated over micro-batches.
-        kept: tuple[Tensor, Tensor] | None = None
-        d_logs: dict[str, Tensor] = {}
-        # Latents of both steps are drawn for the whole batch up front, then sliced: the same
-        # step for any chunking.
+        chunks = real.split(self.hp.max_microbatch or real.shape[0])
+        # Reusing the D step's G forward for the G step saves a G forward (G does not change
+        # in between); with micro-batches its graphs would defeat the memory saving. Latents
+        # of both steps are drawn for the whole batch up front: the same step for any
+        # chunking.
+        reuse = self.hp.reuse_fakes and len(chunks) == 1
         draw = self.draw_latents(real.shape[0], resolution)
         g_draw = draw if reuse else self.draw_latents(real.shape[0], resolution)
-        parts = _slices(real.shape[0], len(chunks[0]))
-        for real_chunk, part in zip(chunks, parts, strict=True):
-            _requires_grad(self.generator, reuse)
-            _requires_grad(self.discriminator, False)
-            with torch.set_grad_enabled(reuse):
-                ws = draw.map(self.generator.mapping, part)
-                fake = self._synthesize(ws, resolution=resolution, alpha=alpha)
-            if reuse:
-                kept = (ws, fake)
-            _requires_grad(self.discriminator, True)
-            d_loss, logs = self.objective.discriminator_loss(
-                lambda x: self._discriminate(x, alpha=alpha),
-                lambda x: self.discriminator(x, alpha=alpha),
-                real_chunk,
-                fake.detach(),
-                regularize,
-            )
-            self.manual_backward(d_loss * (real_chunk.shape[0] / real.shape[0]))
-            _accumulate_logs(d_logs, logs, real_chunk.shape[0] / real.shape[0])
-        _, d_norm = self._step_if_finite(opt_d, self.discriminator, "D")
 
-        # G step: gradients of G only; D's weights are constants here.
-        _requires_grad(self.generator, True)
-        _requires_grad(self.discriminator, False)
-        g_logs: dict[str, Tensor] = {}
-        ws_first: list[Tensor] = []
-        for real_chunk, part in zip(chunks, parts, strict=True):
-            n = real_chunk.shape[0]
-            if kept is not None:
-                ws, fake = kept
-            else:
-                ws = g_draw.map(self.generator.mapping, part)
-                fake = self._synthesize(ws, resolution=resolution, alpha=alpha)
-            g_loss = self.objective.generator_loss(self._discriminate(fake, alpha=alpha))
-            self.manual_backward(g_loss * (n / real.shape[0]))
-            _accumulate_logs(g_logs, {"loss/g": g_loss.detach()}, n / real.shape[0])
-            ws_first.append(ws[:, 0].detach())
-        _requires_grad(self.discriminator, True)
-        g_ok, g_norm = self._step_if_finite(opt_g, self.generator, "G")
+        passes = GANPasses(
+            self.generator, self.discriminator, self.objective, self._synthesize,
+            self._discriminate, self.manual_backward, resolution,
+        )  # fmt: skip
+        regularize = self.objective.regularizes_at(self._d_steps)
+        kept, d_logs = passes.discriminator_pass(
+            chunks, draw, alpha_arg, keep_fakes=reuse, regularize=regularize
+        )
+        _, d_norm = self._step(opt_d, self.discriminator, "D")
+        ws_first, g_logs = passes.generator_pass(chunks, g_draw, alpha_arg, kept)
+        g_stepped, g_norm = self._step(opt_g, self.generator, "G")
 
         global_batch = real.shape[0] * self._world_size()
-        if g_ok:
-            # Every rank moves w_avg by the same (global) batch mean, so replicas stay equal.
-            w_mean = torch.cat(ws_first).float().mean(dim=0, keepdim=True)
-            if self._world_size() > 1:
-                w_mean = self.trainer.strategy.reduce(w_mean, reduce_op="mean")
-            self.generator.mapping.update_w_avg(w_mean)
-            update_ema(
-                self.generator_ema,
-                self.generator,
-                ema_beta(global_batch, hp.ema_half_life_kimg),
-            )
+        if g_stepped:
+            self._follow_generator(torch.cat(ws_first), global_batch)
         self.images_seen += global_batch
         self._last_batch_size = global_batch
         self._d_steps += 1
-        self._log_step(
-            resolution,
-            alpha_value,
-            {**d_logs, **g_logs, "grad_norm/d": d_norm, "grad_norm/g": g_norm},
-        )
+        logs = {**d_logs, **g_logs, "grad_norm/d": d_norm, "grad_norm/g": g_norm}
+        self._log_step(resolution, alpha, logs)
+
+    def _checked_batch(self, batch: Tensor | list | tuple) -> Tensor:
+        real = batch[0] if isinstance(batch, list | tuple) else batch
+        if real.shape[-1] != self.resolution:
+            raise ValueError(
+                f"batch resolution {real.shape[-1]} != training resolution {self.resolution}; "
+                "the data module must serve the resolution set by the schedule"
+            )
+        if self.hp.channels_last:
+            real = real.contiguous(memory_format=torch.channels_last)
+        return real
+
+    def _follow_generator(self, ws_first: Tensor, global_batch: int) -> None:
+        """Move ``w_avg`` and the EMA copy after a G step that was taken."""
+        # Every rank moves w_avg by the same (global) batch mean, so replicas stay equal.
+        w_mean = ws_first.float().mean(dim=0, keepdim=True)
+        if self._world_size() > 1:
+            w_mean = self.trainer.strategy.reduce(w_mean, reduce_op="mean")
+        self.generator.mapping.update_w_avg(w_mean)
+        beta = ema_beta(global_batch, self.hp.ema_half_life_kimg)
+        update_ema(self.generator_ema, self.generator, beta)
 
     def _log_step(self, resolution: int, alpha: float, values: dict[str, Tensor]) -> None:
         # Losses are averaged over ranks (one small all-reduce); progress is the same on all.
@@ -322,39 +285,21 @@ class StyleGANModule(pl.LightningModule):
         self.log("progress/alpha", alpha, prog_bar=True, on_step=True)
         self.log("progress/nonfinite_skips", float(self.nonfinite_skips), on_step=True)
 
-    def _step_if_finite(
-        self, optimizer: Any, network: torch.nn.Module, name: str
-    ) -> tuple[bool, Tensor]:
-        """Step unless a gradient is non-finite; then skip, count, and stop if it persists.
-
-        The check runs on gradients after they were averaged over ranks, so every rank
-        decides alike. Under fp16 the gradient scaler already skips overflowing steps (and
-        lowers its scale), so only bf16/fp32 steps are checked here.
-        """
-        sync_gradients(network, self.trainer.strategy if self._trainer is not None else None)
-        grads = [p.grad for p in network.parameters() if p.grad is not None]
-        norm = (
-            torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g) for g in grads]))
-            if grads
-            else torch.zeros(())
+    def _step(self, optimizer: Any, network: torch.nn.Module, name: str) -> tuple[bool, Tensor]:
+        trainer = self._trainer
+        scaler = None if trainer is None else getattr(trainer.precision_plugin, "scaler", None)
+        return self.guard.step(
+            optimizer,
+            network,
+            strategy=None if trainer is None else trainer.strategy,
+            scaled=scaler is not None,
+            where=f"{name} at kimg {self.kimg:.3f}, {self.resolution} px",
         )
-        scaler = getattr(self.trainer.precision_plugin, "scaler", None) if self._trainer else None
-        finite = scaler is not None or bool(torch.isfinite(norm))
-        if finite:
-            optimizer.step()
-            self._consecutive_nonfinite = 0
-        else:
-            self.nonfinite_skips += 1
-            self._consecutive_nonfinite += 1
-            if self._consecutive_nonfinite >= self.hp.max_nonfinite_steps:
-                raise NonFiniteLossError(
-                    f"{name} produced non-finite gradients for {self._consecutive_nonfinite} "
-                    f"consecutive steps (at kimg {self.kimg:.3f}, {self.resolution} px); "
-                    "stopping before NaN weights are written. Lower the learning rate, raise "
-                    "the batch size, or resume from the last checkpoint."
-                )
-        optimizer.zero_grad(set_to_none=True)
-        return finite, norm.detach()
+
+    @property
+    def nonfinite_skips(self) -> int:
+        """Steps skipped for non-finite gradients so far in the run."""
+        return self.guard.skipped
 
     # ------------------------------------------------------------------ checkpoints
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
@@ -374,22 +319,8 @@ class StyleGANModule(pl.LightningModule):
         meta = read_meta(checkpoint)
         check_networks_match(meta, self.generator, self.discriminator)
         self.images_seen = int(meta["images_seen"])
-        self.nonfinite_skips = int(meta.get("nonfinite_skips", 0))
+        self.guard.skipped = int(meta.get("nonfinite_skips", 0))
         self._d_steps = int(meta.get("d_steps", 0))
-
-
-def _slices(total: int, size: int) -> list[slice]:
-    return [slice(start, min(start + size, total)) for start in range(0, total, size)]
-
-
-def _requires_grad(network: torch.nn.Module, flag: bool) -> None:
-    for p in network.parameters():
-        p.requires_grad_(flag)
-
-
-def _accumulate_logs(total: dict[str, Tensor], new: dict[str, Tensor], weight: float) -> None:
-    for key, value in new.items():
-        total[key] = total.get(key, 0) + value * weight
 
 
 __all__ = ["NonFiniteLossError", "StyleGANModule"]

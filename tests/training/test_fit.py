@@ -131,7 +131,7 @@ def test_microbatches_accumulate_to_the_same_gradients(tmp_path, monkeypatch):
     # are per forward pass, so they are made trivial here.)
     from stylegan_lit.training.module import StyleGANModule
 
-    original = StyleGANModule._step_if_finite
+    original = StyleGANModule._step
     captured: list[dict[str, torch.Tensor]] = []
 
     def spy(self, optimizer, network, name):
@@ -140,7 +140,7 @@ def test_microbatches_accumulate_to_the_same_gradients(tmp_path, monkeypatch):
         )
         return original(self, optimizer, network, name)
 
-    monkeypatch.setattr(StyleGANModule, "_step_if_finite", spy)
+    monkeypatch.setattr(StyleGANModule, "_step", spy)
     runs = []
     for micro in (None, 4):
         captured.clear()

@@ -139,3 +139,27 @@ def test_a_format_1_checkpoint_is_upgraded_in_memory():
     assert list(old["state_dict"]) == ["generator.x"]
     assert meta["format"] == 2 and meta["images_seen"] == 4200 and meta["nonfinite_skips"] == 2
     assert meta["reached"] == {"resolution": 16, "alpha": 0.25} and meta["schedule"] is None
+
+
+def test_the_guard_skips_non_finite_steps_and_stops_when_they_persist():
+    from stylegan_lit.training.guard import FiniteStepGuard, NonFiniteLossError
+
+    layer = torch.nn.Linear(2, 1)
+    optimizer = torch.optim.SGD(layer.parameters(), lr=1.0)
+    guard = FiniteStepGuard(max_consecutive=2)
+    before = layer.weight.detach().clone()
+    layer(torch.full((1, 2), float("nan"))).sum().backward()
+    stepped, norm = guard.step(optimizer, layer, strategy=None, scaled=False, where="D")
+    assert not stepped and not torch.isfinite(norm) and guard.skipped == 1
+    assert torch.equal(layer.weight, before) and layer.weight.grad is None  # cleared
+    layer(torch.ones(1, 2)).sum().backward()
+    assert guard.step(optimizer, layer, strategy=None, scaled=False, where="D")[0]
+    assert not torch.equal(layer.weight, before)  # a finite step goes through, resets the run
+    for _ in range(2):
+        layer(torch.full((1, 2), float("nan"))).sum().backward()
+        if guard.skipped < 2:
+            guard.step(optimizer, layer, strategy=None, scaled=False, where="D at kimg 1")
+    with pytest.raises(NonFiniteLossError, match="D at kimg 1: non-finite gradients for 2"):
+        guard.step(optimizer, layer, strategy=None, scaled=False, where="D at kimg 1")
+    with pytest.raises(ValueError, match="max_nonfinite_steps"):
+        FiniteStepGuard(0)
