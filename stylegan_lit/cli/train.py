@@ -33,7 +33,7 @@ from lightning.pytorch import Callback, Trainer
 from lightning.pytorch.callbacks import ModelCheckpoint, ProgressBar
 from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
 from lightning.pytorch.loggers import WandbLogger
-from lightning.pytorch.utilities import rank_zero_only
+from lightning.pytorch.utilities import rank_zero_info, rank_zero_only
 
 from stylegan_lit.callbacks.artifacts import CheckpointArtifact
 from stylegan_lit.callbacks.checkpoint import KimgCheckpoint
@@ -48,6 +48,7 @@ from stylegan_lit.data.datamodule import FaceDataModule
 from stylegan_lit.data.errors import DatasetError
 from stylegan_lit.training.guard import NonFiniteLossError
 from stylegan_lit.training.module import StyleGANModule
+from stylegan_lit.training.precision import PrecisionChoice, choose_precision
 
 TRAINER_DEFAULTS: dict[str, Any] = {
     # Each progressive level is one epoch; its loader is rebuilt at the next resolution.
@@ -262,11 +263,17 @@ class StyleGANCLI(LightningCLI):
         parser.link_arguments("model.generator.init_args.img_channels", "data.img_channels")
 
     def before_instantiate_classes(self) -> None:
-        """A logger without a ``save_dir`` writes into ``trainer.default_root_dir``."""
+        """A logger without a ``save_dir`` writes into ``trainer.default_root_dir``; a run
+        without a ``trainer.precision`` gets the hardware's (:func:`choose_precision`)."""
         config = self.config.get(str(self.subcommand), self.config)
         trainer = config.get("trainer")
         if trainer is None:
             return
+        if trainer.get("precision") is None:
+            self.precision_choice = choose_precision(trainer.get("accelerator"))
+            trainer.precision = self.precision_choice.precision
+        else:
+            self.precision_choice = PrecisionChoice(str(trainer.precision), "set in the config")
         root = trainer.get("default_root_dir") or os.getcwd()
         loggers = trainer.get("logger")
         for logger in loggers if isinstance(loggers, list) else [loggers]:
@@ -298,6 +305,11 @@ class StyleGANCLI(LightningCLI):
 
     def before_fit(self) -> None:
         self._fit_started = time.perf_counter()
+        choice = getattr(self, "precision_choice", None)
+        if choice is not None:
+            rank_zero_info(
+                f"Precision: {choice.precision} ({choice.reason}; trainer.precision overrides)"
+            )
 
     @rank_zero_only
     def after_fit(self) -> None:

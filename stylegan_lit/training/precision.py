@@ -1,0 +1,68 @@
+"""The default numeric precision: bf16 mixed where the hardware computes bf16 natively.
+
+With matrix units (Intel AMX) or AVX-512 bf16 instructions a CPU runs bf16 convolutions
+2-5x faster than fp32, and GPUs from Ampere on have bf16 tensor cores; elsewhere bf16 is
+emulated and slower than fp32. bf16 keeps fp32's exponent range, so unlike fp16 it needs no
+loss scaling; R1 and the gradient penalty are computed in fp32 either way (see
+:mod:`stylegan_lit.training.objectives`). This is a deviation from the official code, which
+trains in fp32: the quality guard (``benchmarks/quality_guard.py``) compares the two.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+BF16_CPU_FLAGS = ("amx_bf16", "avx512_bf16")
+"""``/proc/cpuinfo`` flags of CPUs whose oneDNN kernels compute bf16 natively."""
+
+
+@dataclass(frozen=True)
+class PrecisionChoice:
+    """A Lightning ``precision`` value and why it was chosen (for the run's header)."""
+
+    precision: str
+    reason: str
+
+
+def cpu_bf16_flags(cpuinfo: Path = Path("/proc/cpuinfo")) -> list[str]:
+    """The native-bf16 flags this CPU reports (empty where it reports none or off Linux)."""
+    try:
+        text = cpuinfo.read_text()
+    except OSError:
+        return []
+    flags = set()
+    for line in text.splitlines():
+        if line.startswith("flags"):
+            flags.update(line.split(":", 1)[-1].split())
+    return [flag for flag in BF16_CPU_FLAGS if flag in flags]
+
+
+def choose_precision(
+    accelerator: str | None, cpuinfo: Path = Path("/proc/cpuinfo")
+) -> PrecisionChoice:
+    """``bf16-mixed`` where the device that will train computes bf16 natively, else ``32-true``.
+
+    Args:
+        accelerator: The trainer's ``accelerator`` setting (``auto``/``None`` means a GPU if
+            one is visible, as Lightning decides).
+        cpuinfo: Where the CPU flags are read (a parameter for tests).
+    """
+    wants_gpu = accelerator in (None, "auto", "gpu", "cuda")
+    if wants_gpu and torch.cuda.is_available():
+        major, minor = torch.cuda.get_device_capability()
+        name = torch.cuda.get_device_name()
+        if major >= 8:
+            return PrecisionChoice("bf16-mixed", f"{name} (compute {major}.{minor}) has bf16 units")
+        return PrecisionChoice("32-true", f"{name} (compute {major}.{minor}) has no bf16 units")
+    flags = cpu_bf16_flags(cpuinfo)
+    if flags:
+        return PrecisionChoice(
+            "bf16-mixed", f"this CPU computes bf16 natively ({', '.join(flags)})"
+        )
+    return PrecisionChoice("32-true", "this CPU has no native bf16 (no amx_bf16 or avx512_bf16)")
+
+
+__all__ = ["BF16_CPU_FLAGS", "PrecisionChoice", "choose_precision", "cpu_bf16_flags"]
