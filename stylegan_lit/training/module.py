@@ -52,9 +52,11 @@ class StyleGANModule(pl.LightningModule):
         eps: Adam epsilon.
         max_nonfinite_steps: Consecutive skipped steps after which training stops.
         seed: Seed of the per-step randomness.
-        reuse_fakes: Use the D step's generated images (and G graph) for the G step instead
-            of running G again: exact, since G is unchanged in between, and one G forward
-            cheaper; costs the memory of G's activations during the D step.
+        reuse_fakes: Use the D step's latents, generated images and G graph for the G step
+            instead of drawing new latents and running G again: one G forward cheaper, at the
+            memory of G's activations during the D step. It changes the algorithm, not the
+            networks: the official losses draw fresh latents for each step (a deviation,
+            measured by ``benchmarks/quality_guard.py``).
         max_microbatch: Largest number of images per forward pass; a larger per-GPU batch is
             split and its gradients accumulated (for levels whose batch does not fit memory).
         channels_last: Keep G, D and images in the NHWC memory format, which oneDNN and

@@ -1,0 +1,213 @@
+"""Where the training step's time goes: torch.profiler over steps of the shipped module.
+
+Runs ``StyleGANModule`` in a Lightning ``Trainer`` (as ``train_step.py`` does) and profiles
+a few steps after a warm-up. Prints JSON lines:
+
+* ``phase``: wall seconds per step in each part of the step (D pass, R1 pass share inside
+  it, D optimizer step, G pass, G optimizer step, w_avg + EMA, logging, the rest: data,
+  callbacks, Lightning), measured with ``record_function`` ranges put around the module's
+  methods by this script (the package has no profiling hooks);
+* ``family``: self CPU time per op family (convolution, matmul, elementwise, reduction and
+  normalisation, copy/cast/layout, optimizer, autograd bookkeeping, other) and its share of
+  the profiled ops' time; the difference between wall time and the ops' time is Python and
+  framework overhead, reported as ``overhead``;
+* ``cpu``: the CPU model and thread count, so numbers from different machines are not mixed.
+
+    python benchmarks/profile_step.py                                  # the demo network
+    python benchmarks/profile_step.py --channels official --resolution 64 --batch 16
+    python benchmarks/profile_step.py --channels official --resolution 64 --batch 16 \\
+        --precision bf16-mixed
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import torch
+from torch.profiler import ProfilerActivity, profile, record_function
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+CHANNELS = {
+    "official": dict(fmap_base=8192, fmap_max=512),
+    "demo": dict(fmap_base=1024, fmap_max=64),
+}
+"""``demo`` is configs/demo.yaml's channel budget (64 channels)."""
+
+FAMILIES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("convolution", ("conv", "mkldnn_convolution", "slow_conv")),
+    ("matmul", ("addmm", "mm", "bmm", "linear", "matmul")),
+    ("optimizer", ("_foreach", "adam", "_fused_adam", "lerp")),
+    ("copy/cast/layout", ("copy_", "to", "_to_copy", "contiguous", "clone", "empty_like",
+                          "permute", "as_strided", "view", "reshape", "transpose", "cat",
+                          "stack", "expand", "fill_", "zero_", "zeros", "empty", "ones")),
+    ("reduction/normalisation", ("sum", "mean", "var", "std", "norm", "rsqrt", "sqrt",
+                                 "linalg_vector_norm", "native_batch_norm", "group_norm")),
+    ("elementwise", ("mul", "add", "sub", "div", "leaky_relu", "where", "neg", "exp",
+                     "softplus", "pow", "addcmul", "addcdiv", "sigmoid", "abs", "maximum",
+                     "clamp", "randn", "normal_", "uniform_", "bernoulli", "isfinite",
+                     "threshold", "lt", "gt", "ge", "le", "eq", "ne", "avg_pool2d",
+                     "upsample", "pad", "constant_pad_nd")),
+    ("autograd bookkeeping", ("autograd::engine", "torch::autograd", "AccumulateGrad")),
+)  # fmt: skip
+
+PHASES = {
+    "d_pass": "stylegan_lit.training.passes:GANPasses.discriminator_pass",
+    "g_pass": "stylegan_lit.training.passes:GANPasses.generator_pass",
+    "r1": "stylegan_lit.training.objectives:LogisticR1.discriminator_loss",
+    "optimizer_steps": "stylegan_lit.training.guard:FiniteStepGuard.step",
+    "w_avg_and_ema": "stylegan_lit.training.module:StyleGANModule._follow_generator",
+    "logging": "stylegan_lit.training.module:StyleGANModule._log_step",
+}
+"""Methods timed as phases (the D loss includes R1 on the steps that regularise)."""
+
+
+def family_of(name: str) -> str:
+    op = name.split("::")[-1].lower()
+    for family, keys in FAMILIES:
+        if any(op == key or op.startswith(key) for key in keys) or any(
+            name.startswith(key) for key in keys if "::" in key
+        ):
+            return family
+    return "other"
+
+
+def wrap_phases() -> None:
+    """Put a ``record_function`` range around each method in :data:`PHASES`."""
+    import importlib
+
+    for label, path in PHASES.items():
+        module_name, qualified = path.split(":")
+        owner_name, method_name = qualified.split(".")
+        owner = getattr(importlib.import_module(module_name), owner_name)
+        original = getattr(owner, method_name)
+
+        def wrapped(*args, _original=original, _label=label, **kwargs):
+            with record_function(f"phase::{_label}"):
+                return _original(*args, **kwargs)
+
+        setattr(owner, method_name, wrapped)
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def emit(record: dict) -> None:
+    print(json.dumps(record), flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--resolution", type=int, default=32)
+    parser.add_argument("--batch", type=int, default=32)
+    parser.add_argument("--channels", choices=sorted(CHANNELS), default="demo")
+    parser.add_argument("--precision", default="32-true")
+    parser.add_argument("--steps", type=int, default=16, help="profiled steps (after 4 warm-up)")
+    args = parser.parse_args()
+
+    import lightning.pytorch as pl
+
+    from stylegan_lit.callbacks import ProgressiveGrowing
+    from stylegan_lit.cli.train import TRAINER_DEFAULTS
+    from stylegan_lit.data.datamodule import FaceDataModule
+    from stylegan_lit.models import Discriminator, Generator
+    from stylegan_lit.training import StyleGANModule
+
+    wrap_phases()
+    warmup, res = 4, args.resolution
+    torch.manual_seed(0)
+    net = dict(resolution=res, **CHANNELS[args.channels])
+    module = StyleGANModule(Generator(**net), Discriminator(**net))
+    steps = warmup + args.steps
+    growth = ProgressiveGrowing(
+        start_resolution=res, stable_kimg=1e6, fade_kimg=0,
+        total_kimg=steps * args.batch / 1000, batch_sizes={res: args.batch},
+    )  # fmt: skip
+
+    class Profiled(pl.Callback):
+        def __init__(self) -> None:
+            self.profiler = profile(activities=[ProfilerActivity.CPU])
+            self.started = 0.0
+            self.wall = 0.0
+
+        def on_train_batch_start(self, trainer, pl_module, batch, batch_idx) -> None:
+            if batch_idx == warmup:
+                self.profiler.__enter__()
+                self.started = time.perf_counter()
+
+        def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
+            if batch_idx == steps - 1:
+                self.wall = time.perf_counter() - self.started
+                self.profiler.__exit__(None, None, None)
+
+    profiled = Profiled()
+    trainer = pl.Trainer(
+        **{**TRAINER_DEFAULTS, "logger": False, "enable_checkpointing": False},
+        accelerator="cpu", devices=1, precision=args.precision, callbacks=[growth, profiled],
+        enable_progress_bar=False, enable_model_summary=False,
+        default_root_dir="/tmp/profile_step_bench",
+    )  # fmt: skip
+    trainer.fit(module, datamodule=FaceDataModule(resolution=res, num_images=512))
+
+    per_step = profiled.wall / args.steps
+    emit({
+        "kind": "cpu", "model": cpu_model(), "threads": torch.get_num_threads(),
+        "resolution": res, "channels": args.channels, "batch": args.batch,
+        "precision": args.precision, "sec_per_step": round(per_step, 4),
+        "images_per_s": round(args.batch / per_step, 1),
+        "note": "wall time includes profiler overhead (a few % for kernels, more for tiny ops)",
+    })  # fmt: skip
+    events = profiled.profiler.key_averages()
+    phase_time = {
+        e.key.removeprefix("phase::"): e.cpu_time_total / 1e6 / args.steps
+        for e in events
+        if e.key.startswith("phase::")
+    }
+    accounted = sum(v for k, v in phase_time.items() if k != "r1")
+    for label, seconds in sorted(phase_time.items(), key=lambda kv: -kv[1]):
+        emit({"kind": "phase", "phase": label, "sec_per_step": round(seconds, 4),
+              "share_of_step": round(seconds / per_step, 3)})  # fmt: skip
+    emit({"kind": "phase", "phase": "rest (data, callbacks, Lightning)",
+          "sec_per_step": round(per_step - accounted, 4),
+          "share_of_step": round((per_step - accounted) / per_step, 3)})  # fmt: skip
+    families: dict[str, float] = defaultdict(float)
+    counts: dict[str, int] = defaultdict(int)
+    for e in events:
+        if e.key.startswith("phase::") or e.key.startswith("ProfilerStep"):
+            continue
+        families[family_of(e.key)] += e.self_cpu_time_total / 1e6 / args.steps
+        counts[family_of(e.key)] += e.count // args.steps
+    ops_total = sum(families.values())
+    for family, seconds in sorted(families.items(), key=lambda kv: -kv[1]):
+        emit({"kind": "family", "family": family, "sec_per_step": round(seconds, 4),
+              "share_of_ops": round(seconds / ops_total, 3),
+              "calls_per_step": counts[family]})  # fmt: skip
+    emit({"kind": "overhead", "what": "wall - self time of all ops (Python, dispatch, Lightning)",
+          "sec_per_step": round(per_step - ops_total, 4),
+          "share_of_step": round((per_step - ops_total) / per_step, 3)})  # fmt: skip
+    top = sorted(
+        (e for e in events if not e.key.startswith("phase::")),
+        key=lambda e: -e.self_cpu_time_total,
+    )[:15]
+    for e in top:
+        emit({"kind": "op", "op": e.key, "family": family_of(e.key),
+              "self_ms_per_step": round(e.self_cpu_time_total / 1e3 / args.steps, 2),
+              "calls_per_step": e.count // args.steps})  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
