@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import sys
 import time
 from collections import defaultdict
@@ -34,6 +33,8 @@ from torch.profiler import ProfilerActivity, profile, record_function
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from benchmarks.machine import cpu_model  # noqa: E402
 
 CHANNELS = {
     "official": dict(fmap_base=8192, fmap_max=512),
@@ -94,16 +95,6 @@ def wrap_phases() -> None:
                 return _original(*args, **kwargs)
 
         setattr(owner, method_name, wrapped)
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def emit(record: dict) -> None:

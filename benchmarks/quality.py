@@ -40,7 +40,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import resource
 import sys
 import tempfile
@@ -56,6 +55,7 @@ sys.path.insert(0, str(ROOT))
 
 import lightning.pytorch as pl  # noqa: E402
 
+from benchmarks.machine import cpu_model  # noqa: E402
 from stylegan_lit.callbacks.steps import crossed_multiple  # noqa: E402
 from stylegan_lit.metrics.swd import SlicedWassersteinDistance  # noqa: E402
 
@@ -64,17 +64,6 @@ ATTRIBUTES = ("glasses", "sunglasses", "hat", "beard", "smile", "mouth_open")
 
 REAL_SEED = 7919
 """Seed of the real-face permutation used for SWD and attributes (distinct from metrics')."""
-
-
-def cpu_model() -> str:
-    """The CPU's model name from /proc/cpuinfo (``platform.processor()`` is often empty)."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def peak_memory_mb() -> dict[str, float]:
