@@ -28,7 +28,8 @@ class ProgressiveGrowing(pl.Callback):
     it follows from the image count.
 
     Args:
-        start_resolution: First resolution.
+        start_resolution: First resolution; ``None``: the final one (one resolution, no
+            growing: what fine-tuning from ``model.init_from`` needs).
         final_resolution: Last resolution (G's and D's resolution if ``None``).
         stable_kimg: Thousands of images stable per level.
         fade_kimg: Thousands of images of fade-in per level.
@@ -41,7 +42,7 @@ class ProgressiveGrowing(pl.Callback):
 
     def __init__(
         self,
-        start_resolution: int = 8,
+        start_resolution: int | None = 8,
         final_resolution: int | None = None,
         stable_kimg: float = 600.0,
         fade_kimg: float = 600.0,
@@ -79,13 +80,25 @@ class ProgressiveGrowing(pl.Callback):
                 f"resolution {final_resolution}"
             )
         final = final_resolution if self.final_resolution is None else self.final_resolution
-        self.schedule = ProgressiveSchedule(final_resolution=final, **self._schedule_args)
+        args = dict(self._schedule_args)
+        if args["start_resolution"] is None:
+            args["start_resolution"] = final
+        self.schedule = ProgressiveSchedule(final_resolution=final, **args)
         return self.schedule
 
     # ------------------------------------------------------------------ hooks
     def setup(self, trainer: pl.Trainer, pl_module: pl.LightningModule, stage: str) -> None:
         module = as_stylegan(pl_module, self)
         schedule = self.build_schedule(module.generator.resolution)
+        if (
+            module.hp.init_from is not None
+            and schedule.start_resolution < schedule.final_resolution
+        ):
+            raise ValueError(
+                f"model.init_from fine-tunes at the full resolution, but progressive."
+                f"start_resolution is {schedule.start_resolution} (final "
+                f"{schedule.final_resolution}): set progressive.start_resolution: null"
+            )
         for res in schedule.resolutions:
             if schedule.batch_sizes[res] % trainer.world_size:
                 raise ValueError(

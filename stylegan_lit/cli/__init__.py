@@ -9,6 +9,7 @@ eval          FID50k / KID / SWD of a checkpoint, as JSON                :mod:`.
 generate      images, figures and edits from a checkpoint                :mod:`.generate`
 synthetic     the built-in faces written out as an image folder          :mod:`.synthetic`
 summary       parameter counts of a network configuration               :mod:`.summary`
+import-...    ``import-official``: NVIDIA's v1 pickle as our checkpoint  :mod:`.import_official`
 ============  =========================================================  ================
 
 Each module reads its command line and calls the library (``stylegan_lit.data``,
@@ -29,6 +30,7 @@ COMMANDS: dict[str, str] = {
     "generate": "stylegan_lit.cli.generate",
     "synthetic": "stylegan_lit.cli.synthetic",
     "summary": "stylegan_lit.cli.summary",
+    "import-official": "stylegan_lit.cli.import_official",
 }
 """Subcommands beside LightningCLI's, each a module with ``main(argv) -> int``."""
 

@@ -195,10 +195,11 @@ def _nested(content: Any, *keys: str) -> Any:
     return content
 
 
-def _refuse_resuming_format_1(parser: Any, ckpt_path: Any) -> None:
-    """A format-1 checkpoint (before the single image counter) still samples and evaluates,
-    but its model options include ones that no longer exist: say so before LightningCLI
-    merges them into the config and fails on the first."""
+def _refuse_unresumable(parser: Any, ckpt_path: Any) -> None:
+    """Checkpoints that sample and evaluate but cannot be resumed, said before LightningCLI
+    fails on them: a format-1 checkpoint (before the single image counter), whose model
+    options include ones that no longer exist, and an imported official network, which has
+    no optimizer or loop state (it is a starting point for ``model.init_from``)."""
     if not isinstance(ckpt_path, str) or not Path(ckpt_path).is_file():
         return
     try:
@@ -210,6 +211,11 @@ def _refuse_resuming_format_1(parser: Any, ckpt_path: Any) -> None:
         parser.error(
             f"{ckpt_path} was written by an older stylegan_lit (checkpoint format 1), which "
             "training cannot resume; `stylegan-lit generate` and `eval` still read it"
+        )
+    if isinstance(entry, dict) and "imported" in entry:
+        parser.error(
+            f"{ckpt_path} holds imported networks, not a run to resume; fine-tune from it "
+            f"with --model.init_from {ckpt_path} (e.g. with configs/finetune.yaml)"
         )
 
 
@@ -244,7 +250,7 @@ class StyleGANCLI(LightningCLI):
                     f"{generator[name]}; D's {', '.join(SHARED_ARCHITECTURE)} follow G's, "
                     "so leave them out"
                 )
-        _refuse_resuming_format_1(parser, config.get("ckpt_path"))
+        _refuse_unresumable(parser, config.get("ckpt_path"))
 
     def add_arguments_to_parser(self, parser: Any) -> None:
         for section, callback in FORCED_SECTIONS.items():

@@ -9,7 +9,12 @@ import lightning.pytorch as pl
 import torch
 from torch import Tensor
 
-from stylegan_lit.checkpoint_format import check_networks_match, read_meta, write_meta
+from stylegan_lit.checkpoint_format import (
+    CheckpointError,
+    check_networks_match,
+    read_meta,
+    write_meta,
+)
 from stylegan_lit.models import Discriminator, Generator
 from stylegan_lit.nn import set_fused_ops
 from stylegan_lit.training.compile import CompiledOrEager
@@ -69,6 +74,13 @@ class StyleGANModule(pl.LightningModule):
             warning where compilation fails). The R1/gradient-penalty pass runs D eagerly,
             since compiled graphs do not support double backward. Compilation costs minutes
             at every new resolution, so it pays off on long runs.
+        init_from: Fine-tuning: a stylegan_lit checkpoint (one written by ``fit`` or by
+            ``stylegan-lit import-official``) whose G, G_ema (with its ``w_avg``) and D weights
+            the run starts from; its networks' configuration must equal this one's. Only the
+            weights are taken: the run starts at image 0 with fresh optimizers, its own
+            schedule (which must start at the full resolution) and its own data. Loaded when
+            fitting starts, before a resumed run (``--ckpt_path``) restores its own state, so
+            resuming a fine-tuning run continues it exactly.
     """
 
     def __init__(
@@ -92,6 +104,7 @@ class StyleGANModule(pl.LightningModule):
         fused_resampling: bool = True,
         fused_epilogue: bool = True,
         compile: bool = False,
+        init_from: str | None = None,
     ) -> None:
         super().__init__()
         self.objective = make_objective(
@@ -135,6 +148,8 @@ class StyleGANModule(pl.LightningModule):
     # ------------------------------------------------------------------ configuration
     def setup(self, stage: str) -> None:
         hp = self.hp
+        if hp.init_from is not None and stage == "fit":
+            self.load_weights_from(hp.init_from)
         for network in (self.generator, self.generator_ema, self.discriminator):
             set_fused_ops(network, resampling=hp.fused_resampling, epilogue=hp.fused_epilogue)
         if hp.channels_last:
@@ -142,6 +157,37 @@ class StyleGANModule(pl.LightningModule):
         if hp.compile and not self._synthesize.is_compiled:
             self._synthesize = CompiledOrEager(self.generator.synthesis.forward, "G synthesis")
             self._discriminate = CompiledOrEager(self.discriminator.forward, "D")
+
+    @torch.no_grad()
+    def load_weights_from(self, path: str) -> None:
+        """Copy G, G_ema and D from the checkpoint at ``path`` (see ``init_from``).
+
+        Raises:
+            CheckpointError: The file is not a stylegan_lit checkpoint, or its networks were
+                built with other arguments (naming the differing fields).
+        """
+        # Imported here: the readers' module is light but only fine-tuning needs it.
+        from stylegan_lit.checkpoints import read_checkpoint
+
+        checkpoint = read_checkpoint(path)
+        try:
+            check_networks_match(read_meta(checkpoint), self.generator, self.discriminator)
+        except CheckpointError as error:
+            raise CheckpointError(f"init_from {path}: {error}") from None
+        state = checkpoint.get("state_dict", {})
+        for prefix, network in (
+            ("generator.", self.generator),
+            ("generator_ema.", self.generator_ema),
+            ("discriminator.", self.discriminator),
+        ):
+            part = {k.removeprefix(prefix): v for k, v in state.items() if k.startswith(prefix)}
+            try:
+                network.load_state_dict(part, strict=True)
+            except RuntimeError as error:
+                raise CheckpointError(
+                    f"init_from {path}: {prefix.rstrip('.')} weights do not fit: "
+                    f"{str(error).splitlines()[0]}"
+                ) from None
 
     def configure_optimizers(self) -> list[torch.optim.Optimizer]:
         hp = self.hp
