@@ -10,6 +10,7 @@ generate      images, figures and edits from a checkpoint                :mod:`.
 synthetic     the built-in faces written out as an image folder          :mod:`.synthetic`
 summary       parameter counts of a network configuration               :mod:`.summary`
 import-...    ``import-official``: NVIDIA's v1 pickle as our checkpoint  :mod:`.import_official`
+export        the generator as an ONNX graph                             :mod:`.export`
 ============  =========================================================  ================
 
 Each module reads its command line and calls the library (``stylegan_lit.data``,
@@ -31,6 +32,7 @@ COMMANDS: dict[str, str] = {
     "synthetic": "stylegan_lit.cli.synthetic",
     "summary": "stylegan_lit.cli.summary",
     "import-official": "stylegan_lit.cli.import_official",
+    "export": "stylegan_lit.cli.export",
 }
 """Subcommands beside LightningCLI's, each a module with ``main(argv) -> int``."""
 

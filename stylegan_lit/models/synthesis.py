@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
@@ -41,13 +43,18 @@ class StyleEpilogue(nn.Module):
         self.fused_epilogue = True
         """Noise, bias and leaky ReLU as one autograd node (:func:`noise_bias_leaky_relu`)."""
 
-    def forward(self, x: Tensor, w: Tensor, noise_mode: NoiseMode = "random") -> Tensor:
-        """x [N, C, H, W], w [N, w_dim] -> [N, C, H, W]."""
+    def forward(
+        self, x: Tensor, w: Tensor, noise_mode: NoiseMode = "random", noise: Tensor | None = None
+    ) -> Tensor:
+        """x [N, C, H, W], w [N, w_dim] -> [N, C, H, W]; ``noise`` ([N or 1, 1, H, W]), when
+        given, is the noise image, whatever ``noise_mode`` says."""
+        image = self.noise.sample(x, noise_mode) if noise is None else noise.to(x.dtype)
         if self.fused_epilogue:
-            noise = self.noise.sample(x, noise_mode)
-            x = noise_bias_leaky_relu(x, noise, self.noise.strength, self.bias, 0.2)
+            x = noise_bias_leaky_relu(x, image, self.noise.strength, self.bias, 0.2)
         else:
-            x = self.noise(x, noise_mode)
+            if image is not None:
+                strength = self.noise.strength.to(x.dtype)[None, :, None, None]
+                x = torch.addcmul(x, image, strength)
             x = F.leaky_relu(x + self.bias.to(x.dtype)[None, :, None, None], 0.2)
         return self.adain(x, w)
 
@@ -98,15 +105,22 @@ class SynthesisBlock(nn.Module):
         self.conv1 = EqualizedConv2d(out_channels, out_channels, 3, bias=False)
         self.epilogue1 = StyleEpilogue(out_channels, w_dim, resolution)
 
-    def forward(self, x: Tensor | None, ws: Tensor, noise_mode: NoiseMode = "random") -> Tensor:
-        """x [N, Cin, R/2, R/2] (``None`` at 4x4), ws [N, 2, w_dim] -> [N, Cout, R, R]."""
+    def forward(
+        self,
+        x: Tensor | None,
+        ws: Tensor,
+        noise_mode: NoiseMode = "random",
+        noise: Sequence[Tensor | None] = (None, None),
+    ) -> Tensor:
+        """x [N, Cin, R/2, R/2] (``None`` at 4x4), ws [N, 2, w_dim] -> [N, Cout, R, R];
+        ``noise``: explicit noise images of the two layers (``None``: by ``noise_mode``)."""
         if self.const is not None:
             x = self.const.to(ws.dtype).expand(ws.shape[0], -1, -1, -1)
         else:
             assert self.conv0 is not None and x is not None
             x = self.conv0(x)
-        x = self.epilogue0(x, ws[:, 0], noise_mode)
-        return self.epilogue1(self.conv1(x), ws[:, 1], noise_mode)
+        x = self.epilogue0(x, ws[:, 0], noise_mode, noise[0])
+        return self.epilogue1(self.conv1(x), ws[:, 1], noise_mode, noise[1])
 
 
 class SynthesisNetwork(nn.Module):
@@ -159,6 +173,7 @@ class SynthesisNetwork(nn.Module):
         resolution: int | None = None,
         alpha: float | Tensor = 1.0,
         noise_mode: NoiseMode = "random",
+        noise: Sequence[Tensor] | None = None,
     ) -> Tensor:
         """Render ws [N, L, w_dim] (L >= layers used at ``resolution``) to [N, C, R, R].
 
@@ -167,6 +182,9 @@ class SynthesisNetwork(nn.Module):
             resolution: Output size, up to the network's maximum (default: the maximum).
             alpha: Fade-in weight of the newest block; 1 is fully grown.
             noise_mode: ``"random"``, ``"const"`` or ``"none"``.
+            noise: Explicit noise images instead of ``noise_mode``'s, one per layer used
+                (two per resolution from 4x4), each [N or 1, 1, R_layer, R_layer]: how an
+                exported graph takes its noise as an input rather than drawing it.
         """
         resolution = self.resolution if resolution is None else resolution
         check_resolution(resolution)
@@ -181,9 +199,14 @@ class SynthesisNetwork(nn.Module):
         fading = resolution > 4 and not (isinstance(alpha, float | int) and alpha >= 1.0)
         x: Tensor | None = None
         previous: Tensor | None = None
+        if noise is not None and len(noise) != needed:
+            raise ValueError(
+                f"noise must hold {needed} images at {resolution} px, got {len(noise)}"
+            )
         for i, res in enumerate(resolutions_up_to(resolution)):
             previous = x
-            x = self.blocks[str(res)](x, ws[:, 2 * i : 2 * i + 2], noise_mode)
+            pair = (None, None) if noise is None else (noise[2 * i], noise[2 * i + 1])
+            x = self.blocks[str(res)](x, ws[:, 2 * i : 2 * i + 2], noise_mode, pair)
         assert x is not None
         image = self.to_rgb[str(resolution)](x)
         if fading:
