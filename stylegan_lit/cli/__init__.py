@@ -1,17 +1,17 @@
 """The ``stylegan-lit`` command: every entry point of the package, one module each.
 
-============  =========================================================  ================
-subcommand    what it does                                               module
-============  =========================================================  ================
-fit, ...      train (also validate/test/predict), LightningCLI configs   :mod:`.train`
-prepare       a dataset into a multi-resolution cache                    :mod:`.prepare`
-eval          FID50k / KID / SWD of a checkpoint, as JSON                :mod:`.evaluate`
-generate      images, figures and edits from a checkpoint                :mod:`.generate`
-synthetic     the built-in faces written out as an image folder          :mod:`.synthetic`
-summary       parameter counts of a network configuration               :mod:`.summary`
-import-...    ``import-official``: NVIDIA's v1 pickle as our checkpoint  :mod:`.import_official`
-export        the generator as an ONNX graph                             :mod:`.export`
-============  =========================================================  ================
+===============  ========================================================  =======================
+subcommand       what it does                                              module
+===============  ========================================================  =======================
+fit, ...         train (also validate/test/predict), LightningCLI configs  :mod:`.train`
+prepare          a dataset into a multi-resolution cache                   :mod:`.prepare`
+eval             FID50k / KID / SWD of a checkpoint, as JSON               :mod:`.evaluate`
+generate         images, figures and edits from a checkpoint               :mod:`.generate`
+synthetic        the built-in faces written out as an image folder         :mod:`.synthetic`
+summary          parameter counts of a network configuration               :mod:`.summary`
+import-official  NVIDIA's StyleGAN v1 pickle as our checkpoint             :mod:`.import_official`
+export           the generator as an ONNX graph                            :mod:`.export`
+===============  ========================================================  =======================
 
 Each module reads its command line and calls the library (``stylegan_lit.data``,
 ``generate``, ``metrics``, ``training``); none of the library imports this package. This
