@@ -75,9 +75,11 @@ def network(name: str, func: str, kwargs: dict, variables: dict, components=None
     )
 
 
-def dumps(obj: Any) -> bytes:
+def dumps(obj: Any, protocol: int = 4) -> bytes:
+    """Pickle as the official code did: ``pickle.HIGHEST_PROTOCOL``, 4 on the Python 3.6 of
+    the releases (arrays through ``_reconstruct``; protocol 5 uses ``_frombuffer``)."""
     with official_modules():
-        return pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+        return pickle.dumps(obj, protocol=protocol)
 
 
 # ---------------------------------------------------------------------------- variables

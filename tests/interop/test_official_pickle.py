@@ -236,3 +236,28 @@ def test_a_wrong_shape_is_named(tmp_path):
     d = network("D", "D_basic", parts["d_kwargs"], {**parts["D"], "4x4/Dense1/bias": np.ones(2)})
     with pytest.raises(OfficialPickleError, match=r"'4x4/Dense1/bias' has shape \(2,\)"):
         load_official_pickle(_write(tmp_path, d))
+
+
+@pytest.mark.parametrize("protocol", [4, 5])
+def test_pickle_protocols_of_the_releases_and_of_today(tmp_path, protocol):
+    parts = official_pickle_parts(10)
+    gs = generator_network("Gs", parts["g_kwargs"], parts["Gs"])
+    (tmp_path / "gs.pkl").write_bytes(dumps(gs, protocol=protocol))
+    nets = load_official_pickle(tmp_path / "gs.pkl")
+    assert nets.G_ema is not None
+    np.testing.assert_array_equal(nets.G_ema.mapping.w_avg.numpy(), parts["Gs"][0]["dlatent_avg"])
+
+
+def test_numpy_1_names_of_the_reconstructors_resolve():
+    """Release pickles were written by NumPy 1, which names its core module numpy.core."""
+    import io
+
+    from stylegan_lit.interop.official_pickle import SafeUnpickler
+
+    unpickler = SafeUnpickler(io.BytesIO(b""))
+    core = np._core.multiarray  # type: ignore[attr-defined]
+    assert unpickler.find_class("numpy.core.multiarray", "_reconstruct") is core._reconstruct
+    assert unpickler.find_class("numpy.core.multiarray", "scalar") is core.scalar
+    assert unpickler.find_class("numpy", "dtype") is np.dtype
+    with pytest.raises(OfficialPickleError, match=r"numpy\.load"):
+        unpickler.find_class("numpy", "load")
