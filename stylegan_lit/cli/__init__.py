@@ -7,6 +7,7 @@ fit, ...         train (also validate/test/predict), LightningCLI configs  :mod:
 prepare          a dataset into a multi-resolution cache                   :mod:`.prepare`
 eval             FID50k / KID / SWD of a checkpoint, as JSON               :mod:`.evaluate`
 generate         images, figures and edits from a checkpoint               :mod:`.generate`
+project          a photo into W or W+ (for ``generate --w``)               :mod:`.project`
 synthetic        the built-in faces written out as an image folder         :mod:`.synthetic`
 summary          parameter counts of a network configuration               :mod:`.summary`
 import-official  NVIDIA's StyleGAN v1 pickle as our checkpoint             :mod:`.import_official`
@@ -29,6 +30,7 @@ COMMANDS: dict[str, str] = {
     "prepare": "stylegan_lit.cli.prepare",
     "eval": "stylegan_lit.cli.evaluate",
     "generate": "stylegan_lit.cli.generate",
+    "project": "stylegan_lit.cli.project",
     "synthetic": "stylegan_lit.cli.synthetic",
     "summary": "stylegan_lit.cli.summary",
     "import-official": "stylegan_lit.cli.import_official",

@@ -50,6 +50,9 @@ _EXPORTS = {
     "DatasetError": "errors",
     "Skipped": "errors",
     "decode_image": "files.image_io",
+    "square": "files.resize",
+    "check_size": "files.resize",
+    "resize_square": "files.resize",
     "COARSE_ATTRIBUTES": "synthetic.attributes",
     "FINE_ATTRIBUTES": "synthetic.attributes",
     "HAIR_STYLES": "synthetic.attributes",
@@ -87,13 +90,16 @@ __all__ = [
     "StreamLoader",
     "StreamOrder",
     "SyntheticFaces",
+    "check_size",
     "decode_image",
     "is_cache",
     "landmarks",
     "open_image_files",
     "prepare_cache",
     "render_faces",
+    "resize_square",
     "sample_attributes",
+    "square",
 ]
 
 if TYPE_CHECKING:
@@ -103,6 +109,7 @@ if TYPE_CHECKING:
     from stylegan_lit.data.errors import DatasetError, Skipped
     from stylegan_lit.data.files.image_io import decode_image
     from stylegan_lit.data.files.raw import RawImages
+    from stylegan_lit.data.files.resize import check_size, resize_square, square
     from stylegan_lit.data.files.sources import open_image_files
     from stylegan_lit.data.images import MemoryImages, MultiResolutionImages
     from stylegan_lit.data.stream.dataset import ImageBatchDataset

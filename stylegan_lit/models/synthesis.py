@@ -44,17 +44,20 @@ class StyleEpilogue(nn.Module):
         """Noise, bias and leaky ReLU as one autograd node (:func:`noise_bias_leaky_relu`)."""
 
     def forward(
-        self, x: Tensor, w: Tensor, noise_mode: NoiseMode = "random", noise: Tensor | None = None
+        self,
+        x: Tensor,
+        w: Tensor,
+        noise_mode: NoiseMode = "random",
+        noise: Tensor | None = None,
     ) -> Tensor:
-        """x [N, C, H, W], w [N, w_dim] -> [N, C, H, W]; ``noise`` ([N or 1, 1, H, W]), when
-        given, is the noise image, whatever ``noise_mode`` says."""
-        image = self.noise.sample(x, noise_mode) if noise is None else noise.to(x.dtype)
+        """x [N, C, H, W], w [N, w_dim] -> [N, C, H, W]; ``noise`` [N or 1, 1, H, W], when
+        given, replaces the image ``noise_mode`` would pick."""
         if self.fused_epilogue:
-            x = noise_bias_leaky_relu(x, image, self.noise.strength, self.bias, 0.2)
+            if noise is None:
+                noise = self.noise.sample(x, noise_mode)
+            x = noise_bias_leaky_relu(x, noise, self.noise.strength, self.bias, 0.2)
         else:
-            if image is not None:
-                strength = self.noise.strength.to(x.dtype)[None, :, None, None]
-                x = torch.addcmul(x, image, strength)
+            x = self.noise(x, noise_mode, noise)
             x = F.leaky_relu(x + self.bias.to(x.dtype)[None, :, None, None], 0.2)
         return self.adain(x, w)
 
@@ -110,17 +113,18 @@ class SynthesisBlock(nn.Module):
         x: Tensor | None,
         ws: Tensor,
         noise_mode: NoiseMode = "random",
-        noise: Sequence[Tensor | None] = (None, None),
+        noise: Sequence[Tensor] | None = None,
     ) -> Tensor:
         """x [N, Cin, R/2, R/2] (``None`` at 4x4), ws [N, 2, w_dim] -> [N, Cout, R, R];
-        ``noise``: explicit noise images of the two layers (``None``: by ``noise_mode``)."""
+        ``noise``: the two layers' noise images, when given."""
         if self.const is not None:
             x = self.const.to(ws.dtype).expand(ws.shape[0], -1, -1, -1)
         else:
             assert self.conv0 is not None and x is not None
             x = self.conv0(x)
-        x = self.epilogue0(x, ws[:, 0], noise_mode, noise[0])
-        return self.epilogue1(self.conv1(x), ws[:, 1], noise_mode, noise[1])
+        noise0, noise1 = (None, None) if noise is None else noise
+        x = self.epilogue0(x, ws[:, 0], noise_mode, noise0)
+        return self.epilogue1(self.conv1(x), ws[:, 1], noise_mode, noise1)
 
 
 class SynthesisNetwork(nn.Module):
@@ -182,9 +186,10 @@ class SynthesisNetwork(nn.Module):
             resolution: Output size, up to the network's maximum (default: the maximum).
             alpha: Fade-in weight of the newest block; 1 is fully grown.
             noise_mode: ``"random"``, ``"const"`` or ``"none"``.
-            noise: Explicit noise images instead of ``noise_mode``'s, one per layer used
-                (two per resolution from 4x4), each [N or 1, 1, R_layer, R_layer]: how an
-                exported graph takes its noise as an input rather than drawing it.
+            noise: Explicit noise images, one per style layer used at ``resolution`` (the
+                shapes :meth:`noise_shapes` gives, batch 1 or N); they replace
+                ``noise_mode``'s, and may require gradients: a projection optimises them, and
+                an exported graph takes them as inputs instead of drawing them.
         """
         resolution = self.resolution if resolution is None else resolution
         check_resolution(resolution)
@@ -196,16 +201,16 @@ class SynthesisNetwork(nn.Module):
                 f"ws must have shape [N, >={needed}, {self.w_dim}] at {resolution} px, "
                 f"got {tuple(ws.shape)}"
             )
-        fading = resolution > 4 and not (isinstance(alpha, float | int) and alpha >= 1.0)
-        x: Tensor | None = None
-        previous: Tensor | None = None
         if noise is not None and len(noise) != needed:
             raise ValueError(
                 f"noise must hold {needed} images at {resolution} px, got {len(noise)}"
             )
+        fading = resolution > 4 and not (isinstance(alpha, float | int) and alpha >= 1.0)
+        x: Tensor | None = None
+        previous: Tensor | None = None
         for i, res in enumerate(resolutions_up_to(resolution)):
             previous = x
-            pair = (None, None) if noise is None else (noise[2 * i], noise[2 * i + 1])
+            pair = None if noise is None else noise[2 * i : 2 * i + 2]
             x = self.blocks[str(res)](x, ws[:, 2 * i : 2 * i + 2], noise_mode, pair)
         assert x is not None
         image = self.to_rgb[str(resolution)](x)
@@ -215,6 +220,11 @@ class SynthesisNetwork(nn.Module):
             alpha = torch.as_tensor(alpha, dtype=image.dtype, device=image.device).clamp(0, 1)
             image = torch.lerp(skip, image, alpha)
         return image
+
+    def noise_shapes(self, resolution: int | None = None) -> list[tuple[int, int, int, int]]:
+        """The shape [1, 1, R, R] of each style layer's noise image up to ``resolution``."""
+        resolution = self.resolution if resolution is None else resolution
+        return [(1, 1, res, res) for res in resolutions_up_to(resolution) for _ in range(2)]
 
     def extra_repr(self) -> str:
         return (

@@ -53,6 +53,7 @@ class _NoiseBiasLeakyReLU(torch.autograd.Function):
         torch.nn.functional.leaky_relu_(out, slope)
         ctx.slope = slope
         ctx.has_noise = noise is not None
+        ctx.strength = _per_channel(strength.detach(), x) if noise is not None else None
         ctx.param_dtypes = (strength.dtype, bias.dtype)
         ctx.save_for_backward(out, noise if noise is not None else torch.empty(0))
         return out
@@ -67,7 +68,10 @@ class _NoiseBiasLeakyReLU(torch.autograd.Function):
             grad_strength = _noise_strength_grad(grad_x, noise).to(strength_dtype)
         else:
             grad_strength = None
-        return grad_x, None, grad_strength, grad_bias, None
+        grad_noise = None
+        if ctx.has_noise and ctx.needs_input_grad[1]:  # noise maps being optimised (projection)
+            grad_noise = (grad_x * ctx.strength).sum(dim=1, keepdim=True).to(noise.dtype)
+        return grad_x, grad_noise, grad_strength, grad_bias, None
 
 
 def noise_bias_leaky_relu(
@@ -78,7 +82,8 @@ def noise_bias_leaky_relu(
     Args:
         x: Features [N, C, H, W].
         noise: One noise image per sample [N, 1, H, W] or shared [1, 1, H, W]; ``None``
-            for no noise.
+            for no noise. It gets a gradient when it requires one (a projection optimises
+            the noise maps).
         strength: Per-channel noise strength [C].
         bias: Per-channel bias [C].
         slope: Negative slope of the leaky ReLU.

@@ -47,9 +47,13 @@ class NoiseInjection(nn.Module):
             return self.noise_const.to(x.dtype)
         raise ValueError(f"noise_mode must be one of {NOISE_MODES}, got {noise_mode!r}")
 
-    def forward(self, x: Tensor, noise_mode: NoiseMode = "random") -> Tensor:
-        """Add noise to ``x`` [N, C, H, W]."""
-        noise = self.sample(x, noise_mode)
+    def forward(
+        self, x: Tensor, noise_mode: NoiseMode = "random", noise: Tensor | None = None
+    ) -> Tensor:
+        """Add noise to ``x`` [N, C, H, W]: ``noise`` [N or 1, 1, H, W] when given (then
+        ``noise_mode`` is not used), else the image ``noise_mode`` says."""
+        if noise is None:
+            noise = self.sample(x, noise_mode)
         if noise is None:
             return x
         return torch.addcmul(x, noise, self.strength.to(x.dtype)[None, :, None, None])
