@@ -9,6 +9,15 @@ Examples::
     stylegan-lit generate last.ckpt --figure truncation --seeds 0-5 --psis 1,0.7,0,-0.7
     stylegan-lit generate last.ckpt --figure interpolation --seeds 0-4 --steps 12 --loop
     stylegan-lit generate last.ckpt --figure edit --attribute hat --seeds 0-7 --strengths=-3,0,3
+    stylegan-lit generate last.ckpt --w proj/projected_w.npz --figure edit --attribute glasses
+    stylegan-lit generate last.ckpt --w a/projected_w.npz --figure mixing --col-seeds 5-10
+    stylegan-lit generate last.ckpt --w a/projected_w.npz --w b/projected_w.npz \
+        --figure interpolation --space w
+
+``--w`` (from ``stylegan-lit project``) replaces the seeds of every figure but
+``variation``: the projected photos are the rows (of a mixing figure too; its columns stay
+``--col-seeds``), or the keys of an interpolation (in w). With ``--w`` the default
+``--truncation-psi`` is 1, so a projection renders as it was found.
 
 Every problem (a missing, foreign or mismatched checkpoint, bad seeds, a resolution the
 model was not trained to) ends with one ``error:`` line and a nonzero exit status.
@@ -21,12 +30,16 @@ import sys
 from pathlib import Path
 from typing import Literal
 
+import torch
+
 from stylegan_lit.checkpoints import CheckpointError, LoadedGenerator, load_generator
 from stylegan_lit.generate import figures
 from stylegan_lit.generate.animation import find_ffmpeg
 from stylegan_lit.generate.editing import AttributeDirection
 from stylegan_lit.generate.mixing import style_range
 from stylegan_lit.generate.options import OptionError, RenderOptions
+from stylegan_lit.generate.projection import load_projected_ws
+from stylegan_lit.generate.sampling import Sources
 from stylegan_lit.generate.seeds import SeedError, parse_seeds
 from stylegan_lit.models import Generator
 from stylegan_lit.nn import NOISE_MODES, NoiseMode
@@ -81,9 +94,19 @@ def build_parser() -> argparse.ArgumentParser:
     which = parser.add_mutually_exclusive_group()
     which.add_argument("--seeds", type=_seeds, help="seed list, e.g. 0-7,12 (default 0-7)")
     which.add_argument("--count", type=_positive_int, help="seeds 0 .. COUNT-1")
+    which.add_argument(
+        "--w",
+        type=Path,
+        action="append",
+        metavar="NPZ",
+        help="a projected_w.npz from `stylegan-lit project` instead of seeds (repeat it for "
+        "several; the default --truncation-psi becomes 1)",
+    )
 
     render = parser.add_argument_group("rendering")
-    render.add_argument("--truncation-psi", type=float, default=0.7, help="default 0.7")
+    render.add_argument(
+        "--truncation-psi", type=float, help="default 0.7 (1 with --w: as projected)"
+    )
     render.add_argument(
         "--truncation-cutoff",
         type=int,
@@ -160,7 +183,7 @@ def _render_options(args: argparse.Namespace, loaded: LoadedGenerator) -> Render
         settings = RenderOptions(
             resolution=args.resolution,
             noise_mode=args.noise_mode or default_noise,
-            truncation_psi=args.truncation_psi,
+            truncation_psi=_psi(args),
             truncation_cutoff=args.truncation_cutoff if args.truncation_cutoff > 0 else None,
             batch_size=args.batch_size,
             device=args.device,
@@ -168,6 +191,21 @@ def _render_options(args: argparse.Namespace, loaded: LoadedGenerator) -> Render
         return RenderOptions.from_checkpoint(loaded, settings)
     except OptionError as error:  # it names the setting: report it as the flag
         raise UsageError(f"--{error}") from None
+
+
+def _psi(args: argparse.Namespace) -> float:
+    if args.truncation_psi is not None:
+        return float(args.truncation_psi)
+    return 1.0 if args.w else 0.7
+
+
+def _sources(args: argparse.Namespace, G: Generator) -> Sources:
+    """The seeds, or the projected ws [N, num_ws, w_dim] of the ``--w`` files."""
+    if not args.w:
+        return _seed_list(args)
+    if args.figure == "variation":
+        raise UsageError("--w is not used by --figure variation (it needs seeds)")
+    return torch.stack([load_projected_ws(path, G) for path in args.w])
 
 
 def _seed_list(args: argparse.Namespace) -> list[int]:
@@ -187,15 +225,16 @@ def _edit_layers(args: argparse.Namespace, options: RenderOptions, G: Generator)
 
 def _run(args: argparse.Namespace, G: Generator, options: RenderOptions) -> list[Path]:
     """Render the requested figure; return the files written."""
-    seeds, outdir, zoom = _seed_list(args), args.outdir, args.zoom
+    seeds, outdir, zoom = _sources(args, G), args.outdir, args.zoom
     if args.figure == "images":
         return figures.write_images(G, seeds, outdir, options, grid=args.grid, zoom=zoom)
     if args.figure == "mixing":
-        return figures.write_mixing(G, args.row_seeds, args.col_seeds, outdir, options, zoom=zoom)
+        rows = seeds if args.w else args.row_seeds
+        return figures.write_mixing(G, rows, args.col_seeds, outdir, options, zoom=zoom)
     if args.figure == "variation":
         return figures.write_variation(
             G,
-            seeds,
+            _seed_list(args),
             outdir,
             options,
             num_draws=args.num_draws,
@@ -206,10 +245,14 @@ def _run(args: argparse.Namespace, G: Generator, options: RenderOptions) -> list
         return figures.write_truncation(G, seeds, outdir, options, psis=args.psis, zoom=zoom)
     if args.figure == "interpolation":
         if len(seeds) < 2:
-            raise UsageError("an interpolation needs at least two seeds")
+            raise UsageError("an interpolation needs at least two seeds (or two --w files)")
         spaces: tuple[Literal["z", "w"], ...] = (
             ("z", "w") if args.space == "both" else (args.space,)
         )
+        if args.w:
+            if args.space == "z":
+                raise UsageError("--w latents have no z: use --space w")
+            spaces = ("w",)
         if find_ffmpeg() is None:
             print(f"{PROG}: no ffmpeg found, MP4 skipped (GIF written)", file=sys.stderr)
         return figures.write_interpolation(

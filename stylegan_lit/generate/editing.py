@@ -25,7 +25,13 @@ from torch import Tensor
 
 from stylegan_lit.generate.images import PathLike
 from stylegan_lit.generate.options import RenderOptions
-from stylegan_lit.generate.sampling import DEFAULT_OPTIONS, map_latents, map_seeds, synthesize
+from stylegan_lit.generate.sampling import (
+    DEFAULT_OPTIONS,
+    Sources,
+    map_latents,
+    source_ws,
+    synthesize,
+)
 from stylegan_lit.models import Generator
 
 Method = Literal["logistic", "svm"]
@@ -284,7 +290,7 @@ def find_direction(
 
 def edit_images(
     G: Generator,
-    seeds: Sequence[int],
+    seeds: Sources,
     direction: AttributeDirection,
     strengths: Sequence[float] = (-3.0, -1.5, 0.0, 1.5, 3.0),
     options: RenderOptions = DEFAULT_OPTIONS,
@@ -293,10 +299,12 @@ def edit_images(
 ) -> Tensor:
     """Each seed edited at each strength: [len(seeds), len(strengths), C, H, W].
 
+    ``seeds`` may be ws [N, num_ws, w_dim] instead (a projected photo, to edit it).
+
     The edit is applied after truncation, so the same strength moves every face by the
     same amount whatever psi is.
     """
-    ws = map_seeds(G, seeds, options)
+    ws = source_ws(G, seeds, options)
     edited = torch.stack([edit_ws(ws, direction, s, layers) for s in strengths], dim=1)
     return synthesize(G, edited, options)
 

@@ -3,7 +3,8 @@
 Each ``write_*`` function renders one figure with the Python API and saves it as PNG (and
 for interpolations GIF and MP4), returning the paths written. Rendering settings travel in
 one :class:`~stylegan_lit.generate.options.RenderOptions`, passed on as it is; ``zoom``
-(nearest-neighbour enlargement of the saved files) is a file setting and stays here.
+(nearest-neighbour enlargement of the saved files) is a file setting and stays here. Where
+a function takes seeds it also takes latents ws [N, num_ws, w_dim] (projected photos).
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
+from torch import Tensor
+
 from stylegan_lit.generate.animation import save_gif, save_mp4
 from stylegan_lit.generate.attribute_classifier import train_attribute_classifier
 from stylegan_lit.generate.editing import AttributeDirection, edit_images, find_direction
@@ -20,7 +23,13 @@ from stylegan_lit.generate.images import PathLike, save_grid, save_images, seed_
 from stylegan_lit.generate.interpolation import Space, frames_of, interpolate
 from stylegan_lit.generate.mixing import assign_ranges, style_mixing, style_ranges
 from stylegan_lit.generate.options import RenderOptions
-from stylegan_lit.generate.sampling import DEFAULT_OPTIONS, sample_images
+from stylegan_lit.generate.sampling import (
+    DEFAULT_OPTIONS,
+    Sources,
+    sample_images,
+    source_ws,
+    synthesize,
+)
 from stylegan_lit.generate.truncation import PAPER_PSIS, truncation_sweep
 from stylegan_lit.generate.variation import RANDOM_NOISE, stochastic_variation
 from stylegan_lit.models import Generator
@@ -40,15 +49,21 @@ __all__ = [
 
 def write_images(
     G: Generator,
-    seeds: Sequence[int],
+    seeds: Sources,
     outdir: PathLike,
     options: RenderOptions = DEFAULT_OPTIONS,
     grid: bool = False,
     zoom: int = 1,
 ) -> list[Path]:
-    """``seed<NNNN>.png`` per seed, and ``grid.png`` with ``grid``."""
-    images = sample_images(G, seeds, options=options)
-    paths = save_images(images, outdir, seed_names(seeds), zoom=zoom)
+    """``seed<NNNN>.png`` per seed (``projection<N>.png`` per latent when ``seeds`` are
+    ws [N, num_ws, w_dim]), and ``grid.png`` with ``grid``."""
+    if isinstance(seeds, Tensor):
+        images = synthesize(G, source_ws(G, seeds, options), options)
+        names = [f"projection{i}.png" for i in range(len(seeds))]
+    else:
+        images = sample_images(G, seeds, options=options)
+        names = seed_names(seeds)
+    paths = save_images(images, outdir, names, zoom=zoom)
     if grid:
         paths.append(save_grid(images, Path(outdir) / "grid.png", zoom=zoom))
     return paths
@@ -56,8 +71,8 @@ def write_images(
 
 def write_mixing(
     G: Generator,
-    row_seeds: Sequence[int],
-    col_seeds: Sequence[int],
+    row_seeds: Sources,
+    col_seeds: Sources,
     outdir: PathLike,
     options: RenderOptions = DEFAULT_OPTIONS,
     zoom: int = 1,
@@ -93,7 +108,7 @@ def write_variation(
 
 def write_truncation(
     G: Generator,
-    seeds: Sequence[int],
+    seeds: Sources,
     outdir: PathLike,
     options: RenderOptions = DEFAULT_OPTIONS,
     psis: Sequence[float] = PAPER_PSIS,
@@ -106,7 +121,7 @@ def write_truncation(
 
 def write_interpolation(
     G: Generator,
-    seeds: Sequence[int],
+    seeds: Sources,
     outdir: PathLike,
     options: RenderOptions = DEFAULT_OPTIONS,
     steps: int = 8,
@@ -137,7 +152,7 @@ def write_interpolation(
 
 def write_edit(
     G: Generator,
-    seeds: Sequence[int],
+    seeds: Sources,
     outdir: PathLike,
     options: RenderOptions = DEFAULT_OPTIONS,
     attribute: str = "hat",

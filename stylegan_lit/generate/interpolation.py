@@ -8,7 +8,6 @@ is interpolated linearly. These are the paths the paper's perceptual path length
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import replace
 from typing import Literal
 
@@ -16,7 +15,13 @@ import torch
 from torch import Tensor
 
 from stylegan_lit.generate.options import RenderOptions
-from stylegan_lit.generate.sampling import DEFAULT_OPTIONS, map_latents, synthesize
+from stylegan_lit.generate.sampling import (
+    DEFAULT_OPTIONS,
+    Sources,
+    map_latents,
+    source_ws,
+    synthesize,
+)
 from stylegan_lit.generate.seeds import check_seeds, z_from_seeds
 from stylegan_lit.models import Generator, truncate
 
@@ -51,7 +56,7 @@ def slerp(a: Tensor, b: Tensor, t: Tensor, eps: float = 1e-7) -> Tensor:
 
 def interpolation_ws(
     G: Generator,
-    seeds: Sequence[int],
+    seeds: Sources,
     steps: int = 8,
     options: RenderOptions = DEFAULT_OPTIONS,
     *,
@@ -64,12 +69,24 @@ def interpolation_ws(
     (so the last frame of a segment is the first of the next). ``loop`` adds a segment
     back to the first seed, for seamless animations. The path is walked untruncated and
     ``options``' truncation is applied to every point of it.
+
+    ``seeds`` may be ws [N, num_ws, w_dim] instead (projected photos): they have no z, so
+    the walk is in w (or W+, layer by layer), and ``space="z"`` is refused.
     """
-    seeds = check_seeds(seeds)
     if len(seeds) < 2 or steps < 2:
         raise ValueError("interpolation needs at least two seeds and two steps")
     if space not in ("z", "w"):
         raise ValueError(f"space must be 'z' or 'w', got {space!r}")
+    if isinstance(seeds, Tensor):
+        if space == "z":
+            raise ValueError("given latents have no z: interpolate them in w")
+        key_ws = source_ws(G, seeds, replace(options, truncation_psi=1.0))
+        if loop:
+            key_ws = torch.cat([key_ws, key_ws[:1]])
+        t = torch.linspace(0, 1, steps)
+        ws = torch.stack([lerp(key_ws[i], key_ws[i + 1], t) for i in range(len(key_ws) - 1)])
+        return _truncated(G, ws, options)
+    seeds = check_seeds(seeds)
     keys = [*seeds, seeds[0]] if loop else seeds
     t = torch.linspace(0, 1, steps)
     z = z_from_seeds(keys, G.z_dim)
@@ -80,6 +97,11 @@ def interpolation_ws(
     else:
         key_ws = map_latents(G, z, untruncated)
         ws = torch.stack([lerp(key_ws[i], key_ws[i + 1], t) for i in range(len(keys) - 1)])
+    return _truncated(G, ws, options)
+
+
+def _truncated(G: Generator, ws: Tensor, options: RenderOptions) -> Tensor:
+    """Path ws [S, T, num_ws, w_dim] with ``options``' truncation applied to every point."""
     w_avg = G.mapping.w_avg.cpu()
     psi, cutoff = options.truncation_psi, options.truncation_cutoff
     return truncate(ws.flatten(0, 1), w_avg, psi, cutoff).unflatten(0, ws.shape[:2])
@@ -87,7 +109,7 @@ def interpolation_ws(
 
 def interpolate(
     G: Generator,
-    seeds: Sequence[int],
+    seeds: Sources,
     steps: int = 8,
     options: RenderOptions = DEFAULT_OPTIONS,
     *,

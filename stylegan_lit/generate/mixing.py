@@ -17,7 +17,7 @@ import torch
 from torch import Tensor
 
 from stylegan_lit.generate.options import RenderOptions
-from stylegan_lit.generate.sampling import DEFAULT_OPTIONS, map_seeds, synthesize
+from stylegan_lit.generate.sampling import DEFAULT_OPTIONS, Sources, source_ws, synthesize
 from stylegan_lit.models import Generator
 from stylegan_lit.models.resolution import check_resolution, num_ws_for, resolutions_up_to
 
@@ -112,8 +112,8 @@ class MixingFigure:
 
 def style_mixing(
     G: Generator,
-    row_seeds: Sequence[int],
-    col_seeds: Sequence[int],
+    row_seeds: Sources,
+    col_seeds: Sources,
     layers: Layers | Sequence[Layers],
     options: RenderOptions = DEFAULT_OPTIONS,
 ) -> MixingFigure:
@@ -121,8 +121,8 @@ def style_mixing(
 
     Args:
         G: The generator.
-        row_seeds: Sources down the left.
-        col_seeds: Sources along the top.
+        row_seeds: Sources down the left: seeds, or ws [R, num_ws, w_dim] (projections).
+        col_seeds: Sources along the top, the same way.
         layers: The layers to copy, for all rows (a :class:`StyleRange`, a ``range`` or a
             list of ints), or one such per row, as in the paper's figure (two coarse rows,
             two middle, one fine: see :func:`assign_ranges`). ``range(0)`` reproduces the
@@ -131,7 +131,7 @@ def style_mixing(
             ``"const"`` noise (the default) keeps cells comparable with their sources.
     """
     per_row = _per_row_layers(layers, len(row_seeds), G.num_ws)
-    row_ws, col_ws = (map_seeds(G, seeds, options) for seeds in (row_seeds, col_seeds))
+    row_ws, col_ws = (source_ws(G, seeds, options) for seeds in (row_seeds, col_seeds))
     mixed_ws = torch.stack(
         [
             copy_layers(row[None], col_ws, row_layers)

@@ -19,10 +19,14 @@ from torch import Tensor
 
 from stylegan_lit.generate.options import MAPPING_BATCH, RenderOptions
 from stylegan_lit.generate.seeds import check_seeds, z_from_seeds
-from stylegan_lit.models import Generator
+from stylegan_lit.models import Generator, truncate
 from stylegan_lit.nn import NoiseMode
 
 DEFAULT_OPTIONS = RenderOptions()
+
+Sources = Sequence[int] | Tensor
+"""What a figure renders: seeds, or latents ws [N, num_ws, w_dim] found elsewhere (a
+projection of a photo, :mod:`.projection`)."""
 
 
 @contextlib.contextmanager
@@ -56,6 +60,25 @@ def map_seeds(
 ) -> Tensor:
     """The ws of ``seeds`` (see :func:`z_from_seeds`): [len(seeds), num_ws, w_dim]."""
     return map_latents(G, z_from_seeds(seeds, G.z_dim), options)
+
+
+def source_ws(G: Generator, sources: Sources, options: RenderOptions = DEFAULT_OPTIONS) -> Tensor:
+    """ws [N, num_ws, w_dim] on the CPU of seeds (mapped) or of given ws, truncated as
+    ``options`` say either way (psi 1 leaves given ws exactly as they are).
+
+    Raises:
+        ValueError: Given ws whose shape does not fit G.
+    """
+    if not isinstance(sources, Tensor):
+        return map_seeds(G, sources, options)
+    if sources.ndim != 3 or tuple(sources.shape[1:]) != (G.num_ws, G.w_dim):
+        raise ValueError(
+            f"latents must have shape [N, {G.num_ws}, {G.w_dim}] for this generator, "
+            f"got {tuple(sources.shape)}"
+        )
+    ws = sources.detach().float().cpu()
+    w_avg = G.mapping.w_avg.detach().float().cpu()
+    return truncate(ws, w_avg, options.truncation_psi, options.truncation_cutoff)
 
 
 @torch.no_grad()

@@ -14,7 +14,7 @@ import torch
 from torch import Tensor
 
 from stylegan_lit.generate.options import RenderOptions
-from stylegan_lit.generate.sampling import DEFAULT_OPTIONS, map_seeds, synthesize
+from stylegan_lit.generate.sampling import DEFAULT_OPTIONS, Sources, source_ws, synthesize
 from stylegan_lit.models import Generator, truncate
 
 PAPER_PSIS: tuple[float, ...] = (1.0, 0.7, 0.5, 0.0, -0.5, -1.0)
@@ -23,7 +23,7 @@ PAPER_PSIS: tuple[float, ...] = (1.0, 0.7, 0.5, 0.0, -0.5, -1.0)
 
 def truncation_sweep(
     G: Generator,
-    seeds: Sequence[int],
+    seeds: Sources,
     psis: Sequence[float] = PAPER_PSIS,
     options: RenderOptions = DEFAULT_OPTIONS,
 ) -> Tensor:
@@ -31,7 +31,7 @@ def truncation_sweep(
 
     Args:
         G: The generator.
-        seeds: One row per seed.
+        seeds: One row per seed (or per latent, for ws [N, num_ws, w_dim]).
         psis: One column per truncation psi.
         options: How to render; its ``truncation_psi`` is replaced by each of ``psis``, its
             ``truncation_cutoff`` applies (``None``: all layers, as in figure 8; the official
@@ -39,7 +39,7 @@ def truncation_sweep(
     """
     if not psis:
         raise ValueError("give at least one psi")
-    ws = map_seeds(G, seeds, replace(options, truncation_psi=1.0))  # untruncated
+    ws = source_ws(G, seeds, replace(options, truncation_psi=1.0))  # untruncated
     w_avg = G.mapping.w_avg.cpu()
     truncated = torch.stack(
         [truncate(ws, w_avg, psi, options.truncation_cutoff) for psi in psis], dim=1

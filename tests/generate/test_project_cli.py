@@ -119,3 +119,87 @@ def test_a_nan_keeps_the_best_w(trained_checkpoint, photo, tmp_path, capsys, mon
     assert "became nan at step 3" in err[-1] and "projected_w.npz" in err[-1]
     with np.load(tmp_path / "projected_w.npz") as data:
         assert np.isfinite(data["w"]).all()
+
+
+@pytest.fixture
+def projected(trained_checkpoint, photo, tmp_path_factory):
+    """Two projections (W and W+) of the photo, a few steps each."""
+    paths = []
+    for extra in ([], ["--w-plus"]):
+        outdir = tmp_path_factory.mktemp("projected")
+        assert (
+            main([str(trained_checkpoint), str(photo), "--outdir", str(outdir), *QUICK, *extra])
+            == 0
+        )
+        paths.append(outdir / "projected_w.npz")
+    return paths
+
+
+def generate(capsys, *argv):
+    from stylegan_lit.cli.generate import main as generate_main
+
+    code = generate_main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out.splitlines(), err.strip().splitlines()
+
+
+@pytest.mark.parametrize(
+    ("args", "files"),
+    [
+        (["--figure", "images"], ["projection0.png", "projection1.png"]),
+        (
+            ["--figure", "mixing", "--col-seeds", "3-4"],
+            ["style-mixing.png", *(f"style-mixing-{r}.png" for r in ("coarse", "middle", "fine"))],
+        ),
+        (["--figure", "truncation", "--psis", "1,0"], ["truncation.png"]),
+        (["--figure", "interpolation", "--steps", "3", "--space", "w"], ["interpolation-w.png"]),
+        (
+            ["--figure", "edit", "--attribute", "hat", "--num-samples", "64"],
+            ["edit-hat.png", "direction-hat.pt"],
+        ),
+    ],
+)
+def test_generate_uses_projections(trained_checkpoint, projected, tmp_path, capsys, args, files):
+    extra = ["--classifier-steps", "5"] if "edit" in args else []
+    w_args = [word for path in projected for word in ("--w", path)]
+    code, out, err = generate(
+        capsys, trained_checkpoint, *w_args, *args, *extra, "--outdir", tmp_path
+    )
+    assert code == 0, err
+    assert [p for p in out if p.endswith((".png", ".pt"))] == [str(tmp_path / f) for f in files]
+    with Image.open(tmp_path / files[0]) as image:
+        rows = {"mixing": 3, "truncation": 2, "interpolation": 1, "edit": 2}  # grids
+        assert image.height == (rows[args[1]] * 17 + 1 if args[1] in rows else 16)
+
+
+def test_generate_renders_a_projection_as_found(trained_checkpoint, projected, tmp_path, capsys):
+    """psi 1 by default with --w: the stored w renders untruncated."""
+    code, _, _ = generate(
+        capsys, trained_checkpoint, "--w", projected[0], "--outdir", tmp_path, "--noise-mode",
+        "none",
+    )  # fmt: skip
+    assert code == 0
+    G = load_generator(trained_checkpoint).generator
+    with np.load(projected[0]) as data:
+        ws = torch.from_numpy(data["w"])
+    from stylegan_lit.generate import RenderOptions, synthesize, to_hwc
+
+    expected = to_hwc(synthesize(G, ws, RenderOptions(noise_mode="none")))[0]
+    assert np.array_equal(np.asarray(Image.open(tmp_path / "projection0.png")), expected)
+
+
+def test_generate_w_errors(trained_checkpoint, projected, tmp_path, capsys):
+    w = ["--w", projected[0]]
+    code, _, err = generate(capsys, trained_checkpoint, *w, "--figure", "variation")
+    assert code == 2 and "--w is not used by --figure variation" in err[0]
+    code, _, err = generate(capsys, trained_checkpoint, *w, *w, "--figure", "interpolation",
+                            "--space", "z")  # fmt: skip
+    assert code == 2 and "use --space w" in err[0]
+    code, _, err = generate(capsys, trained_checkpoint, *w, "--figure", "interpolation")
+    assert code == 2 and "two --w files" in err[0]
+    bad = tmp_path / "bad.npz"
+    np.savez(bad, w=np.zeros((1, 3, 7), np.float32))
+    code, _, err = generate(capsys, trained_checkpoint, "--w", bad, "--outdir", tmp_path)
+    assert code == 1 and len(err) == 1 and "w has shape (3, 7)" in err[0]
+    code, _, err = generate(capsys, trained_checkpoint, "--w", tmp_path / "none.npz")
+    assert code == 1 and "does not exist" in err[0]
