@@ -5,7 +5,8 @@ Everything takes a :class:`~stylegan_lit.models.Generator` and one :class:`Rende
 ``RenderOptions.from_checkpoint(load_generator(path))`` renders where training stood) and
 returns float CPU tensors in [-1, 1]; :mod:`.images` (the pixel conversion the metrics and
 callbacks share too) and :mod:`.animation` write files. The ``stylegan-lit generate``
-command (:mod:`.cli`) is a thin layer over this API.
+command (:mod:`.cli`) is a thin layer over this API. :func:`project` finds the ws of a
+photo (:mod:`.projection`), which every figure then takes in place of seeds.
 """
 
 from stylegan_lit.generate import figures
@@ -55,12 +56,27 @@ from stylegan_lit.generate.mixing import (
     style_ranges,
 )
 from stylegan_lit.generate.options import OptionError, RenderOptions
+from stylegan_lit.generate.perceptual import (
+    PixelDistance,
+    VGGDistance,
+    VGGWeightsError,
+    make_distance,
+)
+from stylegan_lit.generate.photos import PhotoError, load_photo
+from stylegan_lit.generate.projection import (
+    Projection,
+    ProjectionError,
+    ProjectionSettings,
+    load_projected_ws,
+    project,
+)
 from stylegan_lit.generate.sampling import (
     latent_sampler,
     map_latents,
     map_seeds,
     render_latents,
     sample_images,
+    source_ws,
     synthesize,
 )
 from stylegan_lit.generate.seeds import SeedError, parse_seeds, z_from_seeds
@@ -76,10 +92,17 @@ __all__ = [
     "LabelledSamples",
     "MixingFigure",
     "OptionError",
+    "PhotoError",
+    "PixelDistance",
+    "Projection",
+    "ProjectionError",
+    "ProjectionSettings",
     "RenderOptions",
     "SeedError",
     "StochasticVariation",
     "StyleRange",
+    "VGGDistance",
+    "VGGWeightsError",
     "assign_ranges",
     "attribute_labels",
     "copy_layers",
@@ -99,9 +122,13 @@ __all__ = [
     "labels_from_scores",
     "latent_sampler",
     "lerp",
+    "load_photo",
+    "load_projected_ws",
+    "make_distance",
     "map_latents",
     "map_seeds",
     "parse_seeds",
+    "project",
     "render_latents",
     "sample_images",
     "save_gif",
@@ -111,6 +138,7 @@ __all__ = [
     "save_mp4",
     "seed_names",
     "slerp",
+    "source_ws",
     "stochastic_variation",
     "style_mixing",
     "style_range",

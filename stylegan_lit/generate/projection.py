@@ -34,7 +34,7 @@ from torch import Tensor
 
 from stylegan_lit.generate.images import PathLike
 from stylegan_lit.generate.options import RenderOptions
-from stylegan_lit.generate.perceptual import Distance
+from stylegan_lit.generate.perceptual import Distance, make_distance
 from stylegan_lit.models import Generator
 from stylegan_lit.models.resolution import num_ws_for
 
@@ -202,7 +202,7 @@ def check_target(G: Generator, target: Tensor, resolution: int) -> Tensor:
 def project(
     G: Generator,
     target: Tensor,
-    distance: Distance,
+    distance: Distance | None = None,
     settings: ProjectionSettings = ProjectionSettings(),
     options: RenderOptions = DEFAULT_OPTIONS,
     *,
@@ -214,7 +214,9 @@ def project(
     Args:
         G: The generator (its weights are not changed; it is moved to ``options.device``).
         target: The image, at the resolution G renders with ``options``.
-        distance: What to minimise (:func:`~.perceptual.make_distance`); moved to G's device.
+        distance: What to minimise (:func:`~.perceptual.make_distance`; ``None``: its
+            ``"auto"`` choice, VGG16 LPIPS when the weights are found, else the pixel loss);
+            moved to G's device.
         settings: Steps, W or W+, schedule constants.
         options: Resolution, fade-in alpha and device (the rest is not used).
         progress: Called after each step with (steps done, distance).
@@ -227,6 +229,8 @@ def project(
     resolution = options.resolution_for(G)
     device = options.device_for(G)
     G.to(device)
+    if distance is None:
+        distance, _ = make_distance("auto")
     distance.to(device)
     target = check_target(G, target, resolution).to(device)
     distance.set_target(target)

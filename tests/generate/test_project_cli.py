@@ -57,9 +57,16 @@ def test_writes_the_projection_files(trained_checkpoint, photo, tmp_path, capsys
 
 def test_progress_bar(trained_checkpoint, photo, tmp_path, capsys):
     code, _, err = run(
-        capsys, trained_checkpoint, photo, "--outdir", tmp_path, "--steps", "3",
-        "--w-avg-samples", "64",
-    )  # fmt: skip
+        capsys,
+        trained_checkpoint,
+        photo,
+        "--outdir",
+        tmp_path,
+        "--steps",
+        "3",
+        "--w-avg-samples",
+        "64",
+    )
     assert code == 0 and any("projecting" in line for line in err)
 
 
@@ -175,9 +182,15 @@ def test_generate_uses_projections(trained_checkpoint, projected, tmp_path, caps
 def test_generate_renders_a_projection_as_found(trained_checkpoint, projected, tmp_path, capsys):
     """psi 1 by default with --w: the stored w renders untruncated."""
     code, _, _ = generate(
-        capsys, trained_checkpoint, "--w", projected[0], "--outdir", tmp_path, "--noise-mode",
+        capsys,
+        trained_checkpoint,
+        "--w",
+        projected[0],
+        "--outdir",
+        tmp_path,
+        "--noise-mode",
         "none",
-    )  # fmt: skip
+    )
     assert code == 0
     G = load_generator(trained_checkpoint).generator
     with np.load(projected[0]) as data:
@@ -192,8 +205,9 @@ def test_generate_w_errors(trained_checkpoint, projected, tmp_path, capsys):
     w = ["--w", projected[0]]
     code, _, err = generate(capsys, trained_checkpoint, *w, "--figure", "variation")
     assert code == 2 and "--w is not used by --figure variation" in err[0]
-    code, _, err = generate(capsys, trained_checkpoint, *w, *w, "--figure", "interpolation",
-                            "--space", "z")  # fmt: skip
+    code, _, err = generate(
+        capsys, trained_checkpoint, *w, *w, "--figure", "interpolation", "--space", "z"
+    )
     assert code == 2 and "use --space w" in err[0]
     code, _, err = generate(capsys, trained_checkpoint, *w, "--figure", "interpolation")
     assert code == 2 and "two --w files" in err[0]
