@@ -32,8 +32,8 @@ import argparse
 import json
 import math
 import multiprocessing
-import platform
 import resource
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -42,6 +42,9 @@ import numpy as np
 import torch
 from torch import Tensor
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.machine import cpu_model
 from stylegan_lit.checkpoints import load_generator
 from stylegan_lit.data import SyntheticFaces
 from stylegan_lit.generate import (
@@ -59,16 +62,6 @@ from stylegan_lit.models import Generator
 HELD_OUT_SEED = 2_000_003
 """Render seed of the held-out faces (training uses seed 0, the classifiers 1,000,003)."""
 ATTRIBUTES = ("glasses", "sunglasses", "hat", "beard")
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def peak_rss_mib() -> float:

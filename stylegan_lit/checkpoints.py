@@ -58,21 +58,38 @@ def _state_of(checkpoint: dict[str, Any], prefix: str) -> dict[str, torch.Tensor
     return {k.removeprefix(prefix): v for k, v in state.items() if k.startswith(prefix)}
 
 
+def load_network_state(
+    network: torch.nn.Module, checkpoint: dict[str, Any], prefix: str, source: str | Path
+) -> None:
+    """Fill ``network`` with the checkpoint's weights under ``prefix`` (``"generator."``,
+    ``"generator_ema."``, ``"discriminator."``), all of them and nothing else.
+
+    Raises:
+        CheckpointError: naming ``source`` and the network, when there are none or they do
+            not fit.
+    """
+    what = prefix.rstrip(".")
+    state = _state_of(checkpoint, prefix)
+    if not state:
+        raise CheckpointError(f"{source} holds no {what} weights")
+    try:
+        network.load_state_dict(state, strict=True)
+    except RuntimeError as error:
+        raise CheckpointError(
+            f"{source}: {what} weights do not fit its config: {str(error).splitlines()[0]}"
+        ) from error
+
+
 def _build(
-    cls: type, config: dict[str, Any], state: dict[str, torch.Tensor], what: str, path: Path
-):
+    cls: type, config: dict[str, Any], checkpoint: dict[str, Any], prefix: str, path: Path
+) -> Any:
     try:
         network = cls(**config)
     except TypeError as error:
         raise CheckpointError(
-            f"{path}: {what} config {config} does not fit this version: {error}"
+            f"{path}: {prefix.rstrip('.')} config {config} does not fit this version: {error}"
         ) from error
-    if not state:
-        raise CheckpointError(f"{path} holds no {what} weights")
-    try:
-        network.load_state_dict(state, strict=True)
-    except RuntimeError as error:
-        raise CheckpointError(f"{path}: {what} weights do not fit its config: {error}") from error
+    load_network_state(network, checkpoint, prefix, path)
     return network.eval().requires_grad_(False)
 
 
@@ -82,11 +99,7 @@ def load_generator(path: str | Path, *, ema: bool = True) -> LoadedGenerator:
     checkpoint = read_checkpoint(path)
     prefix = "generator_ema." if ema else "generator."
     generator = _build(
-        Generator,
-        dict(read_meta(checkpoint)["generator_config"]),
-        _state_of(checkpoint, prefix),
-        prefix.rstrip("."),
-        path,
+        Generator, dict(read_meta(checkpoint)["generator_config"]), checkpoint, prefix, path
     )
     meta = read_meta(checkpoint)
     resolution, alpha = _reached(meta, generator.resolution)
@@ -119,9 +132,7 @@ def load_discriminator(path: str | Path) -> Discriminator:
     config = read_meta(checkpoint).get("discriminator_config")
     if not config:
         raise CheckpointError(f"{path} has no discriminator_config")
-    return _build(
-        Discriminator, dict(config), _state_of(checkpoint, "discriminator."), "discriminator", path
-    )
+    return _build(Discriminator, dict(config), checkpoint, "discriminator.", path)
 
 
 __all__ = [
@@ -129,5 +140,6 @@ __all__ = [
     "LoadedGenerator",
     "load_discriminator",
     "load_generator",
+    "load_network_state",
     "read_checkpoint",
 ]

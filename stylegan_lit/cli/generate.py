@@ -33,6 +33,13 @@ from typing import Literal
 import torch
 
 from stylegan_lit.checkpoints import CheckpointError, LoadedGenerator, load_generator
+from stylegan_lit.cli.arguments import (
+    OneLineParser,
+    UsageError,
+    float_list,
+    positive_int,
+    seed_list,
+)
 from stylegan_lit.generate import figures
 from stylegan_lit.generate.animation import find_ffmpeg
 from stylegan_lit.generate.editing import AttributeDirection
@@ -40,7 +47,7 @@ from stylegan_lit.generate.mixing import style_range
 from stylegan_lit.generate.options import OptionError, RenderOptions
 from stylegan_lit.generate.projection import load_projected_ws
 from stylegan_lit.generate.sampling import Sources
-from stylegan_lit.generate.seeds import SeedError, parse_seeds
+from stylegan_lit.generate.seeds import SeedError
 from stylegan_lit.models import Generator
 from stylegan_lit.nn import NOISE_MODES, NoiseMode
 
@@ -48,42 +55,9 @@ PROG = "stylegan-lit generate"
 FIGURES = ("images", "mixing", "variation", "truncation", "interpolation", "edit")
 
 
-class UsageError(Exception):
-    """A bad command line (reported in one line, exit status 2)."""
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # type: ignore[override]
-        raise UsageError(message)
-
-
-def _seeds(text: str) -> list[int]:
-    try:
-        return parse_seeds(text)
-    except SeedError as error:
-        raise argparse.ArgumentTypeError(str(error)) from None
-
-
-def _floats(text: str) -> list[float]:
-    try:
-        values = [float(part) for part in text.split(",")]
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected numbers separated by commas, got {text!r}"
-        ) from None
-    return values
-
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for documentation and tests)."""
-    parser = _Parser(
+    parser = OneLineParser(
         prog=PROG,
         description="Images and figures (style mixing, stochastic variation, truncation, "
         "interpolation, attribute editing) from a stylegan_lit checkpoint's EMA generator.",
@@ -92,8 +66,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--figure", choices=FIGURES, default="images", help="what to make")
     parser.add_argument("--outdir", type=Path, default=Path("generated"), help="output folder")
     which = parser.add_mutually_exclusive_group()
-    which.add_argument("--seeds", type=_seeds, help="seed list, e.g. 0-7,12 (default 0-7)")
-    which.add_argument("--count", type=_positive_int, help="seeds 0 .. COUNT-1")
+    which.add_argument("--seeds", type=seed_list, help="seed list, e.g. 0-7,12 (default 0-7)")
+    which.add_argument("--count", type=positive_int, help="seeds 0 .. COUNT-1")
     which.add_argument(
         "--w",
         type=Path,
@@ -122,30 +96,30 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument(
         "--resolution", type=int, help="output size (default: the resolution trained to)"
     )
-    render.add_argument("--batch-size", type=_positive_int, default=16)
+    render.add_argument("--batch-size", type=positive_int, default=16)
     render.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1, ...")
     render.add_argument("--raw", action="store_true", help="use G instead of its EMA (G_ema)")
-    render.add_argument("--zoom", type=_positive_int, default=1, help="enlarge output files")
+    render.add_argument("--zoom", type=positive_int, default=1, help="enlarge output files")
     render.add_argument("--grid", action="store_true", help="images: also write grid.png")
 
     mixing = parser.add_argument_group("--figure mixing")
-    mixing.add_argument("--row-seeds", type=_seeds, default=[0, 1, 2, 3, 4, 5])
-    mixing.add_argument("--col-seeds", type=_seeds, default=[6, 7, 8, 9, 10])
+    mixing.add_argument("--row-seeds", type=seed_list, default=[0, 1, 2, 3, 4, 5])
+    mixing.add_argument("--col-seeds", type=seed_list, default=[6, 7, 8, 9, 10])
 
     variation = parser.add_argument_group("--figure variation")
-    variation.add_argument("--num-draws", type=_positive_int, default=8)
+    variation.add_argument("--num-draws", type=positive_int, default=8)
     variation.add_argument("--noise-seed", type=int, default=0)
 
     truncation = parser.add_argument_group("--figure truncation")
     truncation.add_argument(
         "--psis",
-        type=_floats,
+        type=float_list,
         default=list(figures.PAPER_PSIS),
         help="default 1,0.7,0.5,0,-0.5,-1 (a list starting with '-' needs '=': --psis=-1,0,1)",
     )
 
     interp = parser.add_argument_group("--figure interpolation")
-    interp.add_argument("--steps", type=_positive_int, default=8, help="frames per segment")
+    interp.add_argument("--steps", type=positive_int, default=8, help="frames per segment")
     interp.add_argument("--space", choices=("z", "w", "both"), default="both")
     interp.add_argument("--loop", action="store_true", help="return to the first seed")
     interp.add_argument("--fps", type=float, default=12.0)
@@ -154,14 +128,14 @@ def build_parser() -> argparse.ArgumentParser:
     edit.add_argument("--attribute", default="hat", help="e.g. hat, sunglasses, glasses")
     edit.add_argument(
         "--strengths",
-        type=_floats,
+        type=float_list,
         default=[-3.0, -1.5, 0.0, 1.5, 3.0],
         help="in standard deviations of the samples along the direction; write "
         "--strengths=-3,0,3 (with '=') when the list starts with '-'",
     )
     edit.add_argument("--direction", type=Path, help="a saved direction (skips fitting)")
-    edit.add_argument("--num-samples", type=_positive_int, default=2000)
-    edit.add_argument("--classifier-steps", type=_positive_int, default=400)
+    edit.add_argument("--num-samples", type=positive_int, default=2000)
+    edit.add_argument("--classifier-steps", type=positive_int, default=400)
     edit.add_argument(
         "--extremes",
         type=float,

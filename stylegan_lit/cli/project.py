@@ -30,6 +30,7 @@ from pathlib import Path
 import torch
 
 from stylegan_lit.checkpoints import CheckpointError, load_generator
+from stylegan_lit.cli.arguments import OneLineParser, UsageError, positive_int
 from stylegan_lit.generate.animation import save_gif, save_mp4
 from stylegan_lit.generate.images import save_grid, save_image
 from stylegan_lit.generate.options import OptionError, RenderOptions
@@ -45,25 +46,9 @@ from stylegan_lit.generate.projection import (
 PROG = "stylegan-lit project"
 
 
-class UsageError(Exception):
-    """A bad command line (reported in one line, exit status 2)."""
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # type: ignore[override]
-        raise UsageError(message)
-
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for documentation and tests)."""
-    parser = _Parser(
+    parser = OneLineParser(
         prog=PROG,
         description="Project a photo into a checkpoint's W (or W+) space: the latent whose "
         "render looks most like it, for `stylegan-lit generate --w`.",
@@ -72,7 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("photo", type=Path, help="the image to project (centre-cropped)")
     parser.add_argument("--outdir", type=Path, default=Path("projection"), help="output folder")
     parser.add_argument("--w-plus", action="store_true", help="one w per layer (W+)")
-    parser.add_argument("--steps", type=_positive_int, default=1000, help="default 1000")
+    parser.add_argument("--steps", type=positive_int, default=1000, help="default 1000")
     parser.add_argument("--lr", type=float, default=0.1, help="peak learning rate (0.1)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
@@ -87,12 +72,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--fixed-noise", action="store_true", help="do not optimise the noise maps")
     parser.add_argument(
-        "--w-avg-samples", type=_positive_int, default=10_000, help="mapped z for the start w"
+        "--w-avg-samples", type=positive_int, default=10_000, help="mapped z for the start w"
     )
     parser.add_argument("--video", action="store_true", help="write the optimisation as GIF/MP4")
-    parser.add_argument("--video-frames", type=_positive_int, default=100)
+    parser.add_argument("--video-frames", type=positive_int, default=100)
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda, ...")
-    parser.add_argument("--zoom", type=_positive_int, default=1, help="enlarge output images")
+    parser.add_argument("--zoom", type=positive_int, default=1, help="enlarge output images")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     return parser
 

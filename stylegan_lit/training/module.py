@@ -15,6 +15,7 @@ from stylegan_lit.checkpoint_format import (
     read_meta,
     write_meta,
 )
+from stylegan_lit.checkpoints import load_network_state, read_checkpoint
 from stylegan_lit.models import Discriminator, Generator
 from stylegan_lit.nn import set_fused_ops
 from stylegan_lit.training.compile import CompiledOrEager
@@ -166,28 +167,17 @@ class StyleGANModule(pl.LightningModule):
             CheckpointError: The file is not a stylegan_lit checkpoint, or its networks were
                 built with other arguments (naming the differing fields).
         """
-        # Imported here: the readers' module is light but only fine-tuning needs it.
-        from stylegan_lit.checkpoints import read_checkpoint
-
         checkpoint = read_checkpoint(path)
         try:
             check_networks_match(read_meta(checkpoint), self.generator, self.discriminator)
         except CheckpointError as error:
             raise CheckpointError(f"init_from {path}: {error}") from None
-        state = checkpoint.get("state_dict", {})
         for prefix, network in (
             ("generator.", self.generator),
             ("generator_ema.", self.generator_ema),
             ("discriminator.", self.discriminator),
         ):
-            part = {k.removeprefix(prefix): v for k, v in state.items() if k.startswith(prefix)}
-            try:
-                network.load_state_dict(part, strict=True)
-            except RuntimeError as error:
-                raise CheckpointError(
-                    f"init_from {path}: {prefix.rstrip('.')} weights do not fit: "
-                    f"{str(error).splitlines()[0]}"
-                ) from None
+            load_network_state(network, checkpoint, prefix, f"init_from {path}")
 
     def configure_optimizers(self) -> list[torch.optim.Optimizer]:
         hp = self.hp
