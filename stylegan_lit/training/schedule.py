@@ -146,6 +146,7 @@ class ProgressiveSchedule:
         self.batch_sizes = batch_sizes
         self.learning_rates = learning_rates
         self.base_lr = base_lr
+        self._stream_starts = self._compute_stream_starts()
 
     @property
     def num_levels(self) -> int:
@@ -172,11 +173,16 @@ class ProgressiveSchedule:
         ``stream_start(l) + ceil((level_stop(l) - stream_start(l)) / batch) * batch``: every
         image count a run passes through is a batch boundary of one level's stream.
         """
-        start = 0
-        for earlier in range(level):
-            batch = self.batch_sizes[self.resolutions[earlier]]
-            start += math.ceil(max(self.level_stop(earlier) - start, 0) / batch) * batch
-        return start
+        return self._stream_starts[level]
+
+    def _compute_stream_starts(self) -> list[int]:
+        """:meth:`stream_start` of every level, computed once (callbacks ask every batch)."""
+        starts = [0]
+        for level in range(self.num_levels - 1):
+            batch = self.batch_sizes[self.resolutions[level]]
+            start = starts[-1]
+            starts.append(start + math.ceil(max(self.level_stop(level) - start, 0) / batch) * batch)
+        return starts
 
     def stream_level(self, position: int) -> int:
         """The level whose stream shows global image ``position`` (levels whose stream is
