@@ -11,6 +11,7 @@ from lightning.pytorch.utilities import rank_zero_info
 
 from stylegan_lit.callbacks.steps import as_stylegan
 from stylegan_lit.training.module import StyleGANModule
+from stylegan_lit.training.optim import set_learning_rate
 from stylegan_lit.training.schedule import BASE_LEARNING_RATE, Phase, ProgressiveSchedule
 
 
@@ -129,9 +130,7 @@ class ProgressiveGrowing(pl.Callback):
             for optimizer in trainer.optimizers:
                 optimizer.state.clear()
             self.optimizer_resets += 1
-        for optimizer in trainer.optimizers:
-            for group in optimizer.param_groups:
-                group["lr"] = phase.learning_rate
+        set_learning_rate(trainer.optimizers, phase.learning_rate)
 
     def on_train_batch_end(
         self,

@@ -23,6 +23,7 @@ from stylegan_lit.training.ema import ema_beta, update_ema
 from stylegan_lit.training.guard import FiniteStepGuard, NonFiniteLossError
 from stylegan_lit.training.latents import LatentDraw, draw_latents
 from stylegan_lit.training.objectives import LossKind, make_objective
+from stylegan_lit.training.optim import parameter_groups, set_learning_rate
 from stylegan_lit.training.passes import GANPasses
 from stylegan_lit.training.schedule import BASE_LEARNING_RATE, Phase, ProgressiveSchedule
 
@@ -54,6 +55,8 @@ class StyleGANModule(pl.LightningModule):
         wgan_drift: WGAN-GP epsilon drift weight.
         style_mixing_prob: Probability that a minibatch uses two latents (0.9).
         ema_half_life_kimg: Half-life of the G EMA in thousands of images (10).
+        noise_lr_multiplier: Learning-rate multiplier of G's noise strengths (1 officially;
+            see :mod:`stylegan_lit.training.optim` for when a smaller one helps).
         betas: Adam betas (0, 0.99 officially).
         eps: Adam epsilon.
         max_nonfinite_steps: Consecutive skipped steps after which training stops.
@@ -95,6 +98,7 @@ class StyleGANModule(pl.LightningModule):
         wgan_drift: float = 0.001,
         style_mixing_prob: float = 0.9,
         ema_half_life_kimg: float = 10.0,
+        noise_lr_multiplier: float = 1.0,
         betas: tuple[float, float] = (0.0, 0.99),
         eps: float = 1e-8,
         max_nonfinite_steps: int = 10,
@@ -114,6 +118,8 @@ class StyleGANModule(pl.LightningModule):
         )  # fmt: skip
         if not 0.0 <= style_mixing_prob <= 1.0:
             raise ValueError(f"style_mixing_prob must be in [0, 1], got {style_mixing_prob}")
+        if noise_lr_multiplier <= 0:
+            raise ValueError(f"noise_lr_multiplier must be positive, got {noise_lr_multiplier}")
         if max_microbatch is not None and max_microbatch < 1:
             raise ValueError(f"max_microbatch must be positive, got {max_microbatch}")
         if generator.img_channels != discriminator.img_channels:
@@ -183,10 +189,13 @@ class StyleGANModule(pl.LightningModule):
         hp = self.hp
         phase = self.phase
         lr = BASE_LEARNING_RATE if phase is None else phase.learning_rate
-        make = lambda params: torch.optim.Adam(  # noqa: E731
-            params, lr=lr, betas=tuple(hp.betas), eps=hp.eps
-        )
-        return [make(self.generator.parameters()), make(self.discriminator.parameters())]
+        g_groups = parameter_groups(self.generator, hp.noise_lr_multiplier)
+        optimizers = [
+            torch.optim.Adam(groups, lr=lr, betas=tuple(hp.betas), eps=hp.eps)
+            for groups in (g_groups, parameter_groups(self.discriminator))
+        ]
+        set_learning_rate(optimizers, lr)
+        return optimizers
 
     # ------------------------------------------------------------------ progress
     @property
