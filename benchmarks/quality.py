@@ -22,10 +22,11 @@ Training time excludes the measurements (their seconds are recorded apart), so t
 wall-clock axis is what a plain ``stylegan-lit fit`` of the config would take.
 
 Writes to ``--out``: ``quality.jsonl`` (one line per measurement, then a summary line),
-``quality.png`` (curves vs kimg and vs wall-clock), ``samples.png`` (the final G_ema grid)
-and ``samples-kimg*.png`` (one per measurement, so an interrupted run still shows its
-images), and prints a summary table; the summary holds the CPU model, thread count,
-images/s and peak memory (max RSS of this process and of its data workers).
+``quality.png`` (curves vs kimg and vs wall-clock), ``samples.png`` (the final G_ema grid),
+``final.ckpt`` (the trained model, for ``stylegan-lit generate``) and ``samples-kimg*.png``
+(one per measurement, so an interrupted run still shows its images), and prints a summary
+table; the summary holds the CPU model, thread count, images/s and peak memory (max RSS
+of this process and of its data workers).
 
     python benchmarks/quality.py --config configs/demo.yaml                  # its schedule
     python benchmarks/quality.py --config configs/demo.yaml --kimg 4 --every-kimg 2
@@ -405,6 +406,7 @@ def main() -> None:
     cli.trainer.fit(cli.model, datamodule=cli.datamodule)
     total = time.perf_counter() - began
 
+    cli.trainer.save_checkpoint(out / "final.ckpt")  # the model the rows measure, for figures
     rows = probe.rows
     save_grid(probe.samples(cli.model, 64, seed=1), out / "samples.png")
     train_seconds = probe.train_seconds() if rows else total

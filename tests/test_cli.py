@@ -20,7 +20,7 @@ def print_config(*args: str, capsys) -> dict:
 @pytest.mark.parametrize("config", CONFIGS, ids=lambda p: p.stem)
 def test_every_shipped_config_parses(config, capsys):
     printed = print_config("--config", str(config), capsys=capsys)
-    assert printed["model"]["generator"]["init_args"]["resolution"] in (32, 256, 1024)
+    assert printed["model"]["generator"]["init_args"]["resolution"] in (32, 64, 256, 1024)
     assert printed["trainer"]["reload_dataloaders_every_n_epochs"] == 1
     assert printed["trainer"]["use_distributed_sampler"] is False
 
@@ -130,7 +130,8 @@ def test_setups_hold_only_what_differs_from_their_base(capsys):
     assert differing == {"trainer", "model", "data"}
     for setup in CONFIGS:
         text = setup.read_text()
-        assert len(text.splitlines()) <= 70, setup
+        settings = [line for line in text.splitlines() if not line.lstrip().startswith("#")]
+        assert len(settings) <= 70, setup  # comments (a recipe's reasons) do not count
         # Paths follow trainer.default_root_dir: nothing else names a run folder.
         assert all(
             "default_root_dir" in line
