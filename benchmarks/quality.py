@@ -58,6 +58,7 @@ import lightning.pytorch as pl  # noqa: E402
 
 from benchmarks.machine import cpu_model  # noqa: E402
 from stylegan_lit.callbacks.steps import crossed_multiple  # noqa: E402
+from stylegan_lit.generate.attribute_classifier import TRAINING_STEPS  # noqa: E402
 from stylegan_lit.metrics.swd import SlicedWassersteinDistance  # noqa: E402
 
 ATTRIBUTES = ("glasses", "sunglasses", "hat", "beard", "smile", "mouth_open")
@@ -249,6 +250,26 @@ def save_grid(images: torch.Tensor, path: Path) -> None:
     to_pil(grid_pixels(images, ncols=8), zoom=max(1, 128 // images.shape[-1])).save(path)
 
 
+def save_classifier(clf: Any, path: Path) -> None:
+    """Weights and constructor arguments only: the cache is read back with weights_only."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    meta = {"attribute": clf.attribute, "resolution": clf.resolution}
+    meta |= {"img_channels": clf.img_channels, "accuracy": clf.validation_accuracy}
+    torch.save({"meta": meta, "state_dict": clf.state_dict()}, path)
+
+
+def load_classifier(path: Path) -> Any:
+    """A classifier written by :func:`save_classifier` (no unpickling of code)."""
+    from stylegan_lit.generate.attribute_classifier import AttributeClassifier
+
+    saved = torch.load(path, map_location="cpu", weights_only=True)
+    meta = saved["meta"]
+    clf = AttributeClassifier(meta["attribute"], meta["resolution"], meta["img_channels"])
+    clf.load_state_dict(saved["state_dict"])
+    clf.validation_accuracy = meta["accuracy"]
+    return clf.eval().requires_grad_(False)
+
+
 def train_classifiers(resolution: int, steps: int, cache: Path | None) -> dict[str, Any]:
     """One attribute classifier per :data:`ATTRIBUTES`, with its held-out accuracy printed.
 
@@ -261,14 +282,13 @@ def train_classifiers(resolution: int, steps: int, cache: Path | None) -> dict[s
     classifiers = {}
     for name in ATTRIBUTES:
         began = time.perf_counter()
-        path = None if cache is None else cache / f"{name}-{resolution}px-{steps}steps.pt"
+        path = None if cache is None else cache / f"{name}-{resolution}px-{steps}steps-v2.pt"
         if path is not None and path.is_file():
-            clf = torch.load(path, weights_only=False)
+            clf = load_classifier(path)
         else:
             clf = train_attribute_classifier(name, resolution, steps=steps)
             if path is not None:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                torch.save(clf, path)
+                save_classifier(clf, path)
         classifiers[name] = clf
         print(
             f"[quality] classifier {name}: balanced accuracy {clf.validation_accuracy:.3f} "
@@ -359,7 +379,7 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=None, help="training time budget")
     parser.add_argument("--every-kimg", type=float, default=5.0, help="measurement interval")
     parser.add_argument("--num-images", type=int, default=2000, help="samples per measurement")
-    parser.add_argument("--classifier-steps", type=int, default=400)
+    parser.add_argument("--classifier-steps", type=int, default=TRAINING_STEPS)
     parser.add_argument(
         "--min-accuracy", type=float, default=0.75, help="classifiers counted in the max gap"
     )

