@@ -190,7 +190,7 @@ class StyleGANModule(pl.LightningModule):
         phase = self.phase
         lr = BASE_LEARNING_RATE if phase is None else phase.learning_rate
         g_groups = parameter_groups(self.generator, hp.noise_lr_multiplier)
-        optimizers = [
+        optimizers: list[torch.optim.Optimizer] = [
             torch.optim.Adam(groups, lr=lr, betas=tuple(hp.betas), eps=hp.eps)
             for groups in (g_groups, parameter_groups(self.discriminator))
         ]
