@@ -35,12 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.machine import cpu_model  # noqa: E402
-
-CHANNELS = {
-    "official": dict(fmap_base=8192, fmap_max=512),
-    "demo": dict(fmap_base=1024, fmap_max=64),
-}
-"""``demo`` is configs/demo.yaml's channel budget (64 channels)."""
+from benchmarks.networks import PRESETS, module_arguments, network_arguments  # noqa: E402
 
 FAMILIES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("convolution", ("conv", "mkldnn_convolution", "slow_conv")),
@@ -104,8 +99,8 @@ def emit(record: dict) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--resolution", type=int, default=32)
-    parser.add_argument("--batch", type=int, default=32)
-    parser.add_argument("--channels", choices=sorted(CHANNELS), default="demo")
+    parser.add_argument("--batch", type=int, default=16)
+    parser.add_argument("--channels", choices=PRESETS, default="demo")
     parser.add_argument("--precision", default="32-true")
     parser.add_argument("--steps", type=int, default=16, help="profiled steps (after 4 warm-up)")
     args = parser.parse_args()
@@ -121,8 +116,10 @@ def main() -> None:
     wrap_phases()
     warmup, res = 4, args.resolution
     torch.manual_seed(0)
-    net = dict(resolution=res, **CHANNELS[args.channels])
-    module = StyleGANModule(Generator(**net), Discriminator(**net))
+    g_args, d_args = network_arguments(args.channels, res)
+    module = StyleGANModule(
+        Generator(**g_args), Discriminator(**d_args), **module_arguments(args.channels)
+    )
     steps = warmup + args.steps
     growth = ProgressiveGrowing(
         start_resolution=res, stable_kimg=1e6, fade_kimg=0,

@@ -19,7 +19,8 @@ Four measurements, each printed as one JSON line (the last line is a summary):
 
 The loss is the pixel fallback unless ``--vgg-weights`` names torchvision's VGG16 file.
 Default arguments run in under 5 minutes on the 2-core development machine (fewer steps
-and images than a real measurement: raise ``--steps 1000 --count 16``).
+and images than a real measurement: raise ``--steps 1000 --count 16``) once the attribute
+classifiers are cached (the first run trains them: about a minute each at 32 px).
 
     python benchmarks/projection.py --checkpoint runs/demo/checkpoints/last.ckpt
     python benchmarks/projection.py --checkpoint last.ckpt --steps 1000 --count 16 \\
@@ -53,7 +54,11 @@ from stylegan_lit.generate import (
     edit_outcome,
     find_direction,
     save_grid,
-    train_attribute_classifier,
+)
+from stylegan_lit.generate.attribute_classifier import (
+    TRAINING_STEPS,
+    cached_attribute_classifier,
+    default_cache_dir,
 )
 from stylegan_lit.generate.perceptual import make_distance
 from stylegan_lit.generate.projection import ProjectionSettings, project, w_statistics
@@ -143,8 +148,12 @@ def held_out_and_edit(G: Generator, args, options) -> tuple[dict[str, Any], dict
     targets = torch.from_numpy(faces.read(indices, resolution)).float().div(127.5).sub(1)
     attrs = faces.attribute_batch(indices)
     classifiers = {
-        name: train_attribute_classifier(
-            name, resolution, img_channels=G.img_channels, steps=args.classifier_steps
+        name: cached_attribute_classifier(
+            name,
+            resolution,
+            img_channels=G.img_channels,
+            steps=args.classifier_steps,
+            cache_dir=Path(args.classifier_cache) if args.classifier_cache else None,
         )
         for name in ATTRIBUTES
     }
@@ -254,7 +263,12 @@ def main() -> None:
     parser.add_argument("--w-avg", type=int, default=10_000, help="mapped z for w_avg, w_std")
     parser.add_argument("--vgg-weights", type=Path, help="VGG16 file: the perceptual loss")
     parser.add_argument("--attribute", default="glasses", choices=ATTRIBUTES)
-    parser.add_argument("--classifier-steps", type=int, default=300)
+    parser.add_argument("--classifier-steps", type=int, default=TRAINING_STEPS)
+    parser.add_argument(
+        "--classifier-cache",
+        default=str(default_cache_dir()),
+        help="folder of trained attribute classifiers ('' for none)",
+    )
     parser.add_argument("--direction-samples", type=int, default=1000)
     parser.add_argument("--timing-steps", type=int, default=50)
     parser.add_argument("--measure", choices=("all", "quality", "timing"), default="all")

@@ -58,7 +58,10 @@ import lightning.pytorch as pl  # noqa: E402
 
 from benchmarks.machine import cpu_model  # noqa: E402
 from stylegan_lit.callbacks.steps import crossed_multiple  # noqa: E402
-from stylegan_lit.generate.attribute_classifier import TRAINING_STEPS  # noqa: E402
+from stylegan_lit.generate.attribute_classifier import (  # noqa: E402
+    TRAINING_STEPS,
+    default_cache_dir,
+)
 from stylegan_lit.metrics.swd import SlicedWassersteinDistance  # noqa: E402
 
 ATTRIBUTES = ("glasses", "sunglasses", "hat", "beard", "smile", "mouth_open")
@@ -250,26 +253,6 @@ def save_grid(images: torch.Tensor, path: Path) -> None:
     to_pil(grid_pixels(images, ncols=8), zoom=max(1, 128 // images.shape[-1])).save(path)
 
 
-def save_classifier(clf: Any, path: Path) -> None:
-    """Weights and constructor arguments only: the cache is read back with weights_only."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    meta = {"attribute": clf.attribute, "resolution": clf.resolution}
-    meta |= {"img_channels": clf.img_channels, "accuracy": clf.validation_accuracy}
-    torch.save({"meta": meta, "state_dict": clf.state_dict()}, path)
-
-
-def load_classifier(path: Path) -> Any:
-    """A classifier written by :func:`save_classifier` (no unpickling of code)."""
-    from stylegan_lit.generate.attribute_classifier import AttributeClassifier
-
-    saved = torch.load(path, map_location="cpu", weights_only=True)
-    meta = saved["meta"]
-    clf = AttributeClassifier(meta["attribute"], meta["resolution"], meta["img_channels"])
-    clf.load_state_dict(saved["state_dict"])
-    clf.validation_accuracy = meta["accuracy"]
-    return clf.eval().requires_grad_(False)
-
-
 def train_classifiers(resolution: int, steps: int, cache: Path | None) -> dict[str, Any]:
     """One attribute classifier per :data:`ATTRIBUTES`, with its held-out accuracy printed.
 
@@ -277,18 +260,12 @@ def train_classifiers(resolution: int, steps: int, cache: Path | None) -> dict[s
     2 cores) and the result depends only on (attribute, resolution, steps), so trained
     classifiers are kept in ``cache`` and reused by later runs.
     """
-    from stylegan_lit.generate.attribute_classifier import train_attribute_classifier
+    from stylegan_lit.generate.attribute_classifier import cached_attribute_classifier
 
     classifiers = {}
     for name in ATTRIBUTES:
         began = time.perf_counter()
-        path = None if cache is None else cache / f"{name}-{resolution}px-{steps}steps-v2.pt"
-        if path is not None and path.is_file():
-            clf = load_classifier(path)
-        else:
-            clf = train_attribute_classifier(name, resolution, steps=steps)
-            if path is not None:
-                save_classifier(clf, path)
+        clf = cached_attribute_classifier(name, resolution, steps=steps, cache_dir=cache)
         classifiers[name] = clf
         print(
             f"[quality] classifier {name}: balanced accuracy {clf.validation_accuracy:.3f} "
@@ -385,8 +362,7 @@ def main() -> None:
     )
     parser.add_argument(
         "--classifier-cache",
-        type=Path,
-        default=Path.home() / ".cache" / "stylegan_lit" / "attribute_classifiers",
+        default=str(default_cache_dir()),
         help="folder of trained attribute classifiers ('' for none)",
     )
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: all)")
@@ -410,12 +386,13 @@ def main() -> None:
         "--metrics.every_kimg=1e9",  # our probe measures; the run's own metrics only at 0
         "--metrics.at_end=false",
         "--samples.every_kimg=1e9",
+        "--trainer.max_time=null",  # --minutes is the budget: training time, not measurements
         *([f"--progressive.total_kimg={args.kimg}"] if args.kimg is not None else []),
         *overrides,
     ]
     cli = build_cli(words, run=False)
     final_resolution = int(cli.model.generator.resolution)
-    cache = args.classifier_cache if str(args.classifier_cache) else None
+    cache = Path(args.classifier_cache) if args.classifier_cache else None
     classifiers = train_classifiers(min(final_resolution, 64), args.classifier_steps, cache)
     probe = QualityProbe(
         out, args.every_kimg, args.num_images, classifiers, args.minutes,
@@ -426,7 +403,8 @@ def main() -> None:
     cli.trainer.fit(cli.model, datamodule=cli.datamodule)
     total = time.perf_counter() - began
 
-    cli.trainer.save_checkpoint(out / "final.ckpt")  # the model the rows measure, for figures
+    # The model the rows measure, for figures (with optimizer states: it can be resumed).
+    cli.trainer.save_checkpoint(out / "final.ckpt", weights_only=False)
     rows = probe.rows
     save_grid(probe.samples(cli.model, 64, seed=1), out / "samples.png")
     train_seconds = probe.train_seconds() if rows else total

@@ -19,7 +19,7 @@ twice, NCHW, unfused layers, fp32), ``shipped`` (the module's defaults), ``shipp
     python benchmarks/train_step.py                         # 32 px, official channels, batch 16
     python benchmarks/train_step.py --resolution 64         # the issue's headline setting
     python benchmarks/train_step.py --ablation              # every switch on and off
-    python benchmarks/train_step.py --channels demo --resolution 32 --batch 32
+    python benchmarks/train_step.py --channels demo             # configs/demo.yaml's network
 """
 
 from __future__ import annotations
@@ -39,6 +39,8 @@ from torch.utils.flop_counter import flop_registry
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from benchmarks.networks import PRESETS, module_arguments, network_arguments  # noqa: E402
 
 EVERYTHING_OFF = dict(
     r1_interval=1, reuse_fakes=False, channels_last=False, fused_resampling=False,
@@ -61,10 +63,6 @@ VARIANTS: dict[str, dict[str, object]] = {
 }
 DEFAULT_VARIANTS = ["baseline", "shipped", "shipped+bf16"]
 """What runs without ``--variants``/``--ablation``: fits in 5 minutes at 32 px on 2 cores."""
-CHANNELS = {
-    "official": dict(fmap_base=8192, fmap_max=512),
-    "demo": dict(fmap_base=1024, fmap_max=128),
-}
 
 
 class FlopCount(TorchDispatchMode):
@@ -140,8 +138,8 @@ def network_iteration(args: argparse.Namespace, device: torch.device) -> dict:
     from stylegan_lit.training import losses
 
     torch.manual_seed(0)
-    net = dict(resolution=args.resolution, **CHANNELS[args.channels])
-    G, D = Generator(**net).to(device), Discriminator(**net).to(device)
+    g_args, d_args = network_arguments(args.channels, args.resolution)
+    G, D = Generator(**g_args).to(device), Discriminator(**d_args).to(device)
     G, D = G.to(memory_format=torch.channels_last), D.to(memory_format=torch.channels_last)
     real = torch.randn(args.batch, 3, args.resolution, args.resolution, device=device)
     real = real.contiguous(memory_format=torch.channels_last)
@@ -174,9 +172,10 @@ def train_step_variant(args: argparse.Namespace, variant: str) -> None:
     settings = dict(VARIANTS[variant])
     precision = settings.pop("precision")
     res = args.resolution
-    net = dict(resolution=res, **CHANNELS[args.channels])
+    g_args, d_args = network_arguments(args.channels, res)
     torch.manual_seed(0)
-    module = StyleGANModule(Generator(**net), Discriminator(**net), **settings)
+    settings = {**module_arguments(args.channels), **settings}
+    module = StyleGANModule(Generator(**g_args), Discriminator(**d_args), **settings)
     steps = args.steps + 3
     growth = ProgressiveGrowing(
         start_resolution=res, stable_kimg=1e6, fade_kimg=0,
@@ -238,7 +237,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--resolution", type=int, default=32)
     parser.add_argument("--batch", type=int, default=16)
-    parser.add_argument("--channels", choices=sorted(CHANNELS), default="official")
+    parser.add_argument("--channels", choices=PRESETS, default="official")
     parser.add_argument("--steps", type=int, default=2, help="timed plain steps per variant")
     parser.add_argument("--accelerator", default="cpu")
     parser.add_argument("--variants", nargs="*", choices=sorted(VARIANTS), default=None)

@@ -28,18 +28,3 @@ def test_attribute_gaps_and_largest():
 def test_swd_of_identical_sets_is_zero():
     images = torch.randint(0, 256, (8, 3, 16, 16), dtype=torch.uint8)
     assert quality.swd_of(images, images.clone())["swd_avg"] == 0.0
-
-
-def test_cached_classifiers_round_trip_without_unpickling_code(tmp_path):
-    from stylegan_lit.generate.attribute_classifier import AttributeClassifier
-
-    torch.manual_seed(0)
-    clf = AttributeClassifier("hat", 16)
-    clf.validation_accuracy = 0.9
-    path = tmp_path / "hat.pt"
-    quality.save_classifier(clf, path)
-    torch.load(path, weights_only=True)  # tensors and plain values only
-    again = quality.load_classifier(path)
-    assert (again.attribute, again.resolution, again.validation_accuracy) == ("hat", 16, 0.9)
-    images = torch.rand(4, 3, 16, 16) * 2 - 1
-    torch.testing.assert_close(again.predict_proba(images), clf.predict_proba(images))

@@ -42,7 +42,7 @@ from stylegan_lit.cli.arguments import (
 )
 from stylegan_lit.generate import figures
 from stylegan_lit.generate.animation import find_ffmpeg
-from stylegan_lit.generate.attribute_classifier import TRAINING_STEPS
+from stylegan_lit.generate.attribute_classifier import TRAINING_STEPS, default_cache_dir
 from stylegan_lit.generate.editing import AttributeDirection
 from stylegan_lit.generate.mixing import style_range
 from stylegan_lit.generate.options import OptionError, RenderOptions
@@ -137,6 +137,12 @@ def build_parser() -> argparse.ArgumentParser:
     edit.add_argument("--direction", type=Path, help="a saved direction (skips fitting)")
     edit.add_argument("--num-samples", type=positive_int, default=2000)
     edit.add_argument("--classifier-steps", type=positive_int, default=TRAINING_STEPS)
+    edit.add_argument(
+        "--classifier-cache",
+        default=str(default_cache_dir()),
+        help="folder where trained attribute classifiers are kept and reused (default "
+        "%(default)s); '' trains a fresh one every time",
+    )
     edit.add_argument(
         "--extremes",
         type=float,
@@ -255,6 +261,7 @@ def _run(args: argparse.Namespace, G: Generator, options: RenderOptions) -> list
         layers=_edit_layers(args, options, G),
         num_samples=args.num_samples,
         classifier_steps=args.classifier_steps,
+        classifier_cache=args.classifier_cache or None,
         extremes=args.extremes if args.extremes > 0 else None,
         zoom=zoom,
     )

@@ -13,6 +13,9 @@ needs (InterFaceGAN fits on the most confident samples for the same reason).
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -212,3 +215,75 @@ def train_attribute_classifier(
     if validation_images:
         model.validation_accuracy = balanced_accuracy(model.predict_proba(val_x) > 0.5, val_y)
     return model
+
+
+CACHE_FORMAT = 2
+"""Version of :func:`save_classifier`'s files, part of the cache's file names."""
+
+
+def default_cache_dir() -> Path:
+    """Where trained classifiers are kept: ``$XDG_CACHE_HOME/stylegan_lit/attribute_classifiers``
+    (``~/.cache`` without it)."""
+    root = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(root) / "stylegan_lit" / "attribute_classifiers"
+
+
+def save_classifier(classifier: AttributeClassifier, path: str | os.PathLike[str]) -> Path:
+    """Write the weights, constructor arguments and held-out accuracy: plain tensors and
+    values, read back by :func:`load_classifier` with ``weights_only=True``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    meta = {
+        "format": CACHE_FORMAT,
+        "attribute": classifier.attribute,
+        "resolution": classifier.resolution,
+        "img_channels": classifier.img_channels,
+        "accuracy": classifier.validation_accuracy,
+    }
+    torch.save({"meta": meta, "state_dict": classifier.state_dict()}, path)
+    return path
+
+
+def load_classifier(path: str | os.PathLike[str]) -> AttributeClassifier:
+    """A classifier written by :func:`save_classifier` (nothing but tensors is unpickled).
+
+    Raises:
+        ValueError: The file is not such a classifier.
+    """
+    saved = torch.load(path, map_location="cpu", weights_only=True)
+    if not isinstance(saved, dict) or not {"meta", "state_dict"} <= saved.keys():
+        raise ValueError(f"{path} is not an attribute classifier written by save_classifier")
+    meta = saved["meta"]
+    classifier = AttributeClassifier(meta["attribute"], meta["resolution"], meta["img_channels"])
+    classifier.load_state_dict(saved["state_dict"])
+    classifier.validation_accuracy = meta["accuracy"]
+    return classifier.eval().requires_grad_(False)
+
+
+def cached_attribute_classifier(
+    attribute: str,
+    resolution: int = 32,
+    *,
+    steps: int = TRAINING_STEPS,
+    img_channels: int = 3,
+    cache_dir: str | os.PathLike[str] | None,
+) -> AttributeClassifier:
+    """:func:`train_attribute_classifier` with its other arguments at their defaults, kept in
+    ``cache_dir`` (e.g. :func:`default_cache_dir`; ``None``: train, keep nothing) and reused.
+
+    Training renders thousands of faces and takes about a minute per attribute on a CPU, and
+    the result depends only on the attribute, resolution, channels and steps, which name the
+    file.
+    """
+    path = None
+    if cache_dir is not None:
+        name = f"{attribute}-{resolution}px-{img_channels}ch-{steps}steps-v{CACHE_FORMAT}.pt"
+        path = Path(cache_dir) / name
+        if path.is_file():
+            return load_classifier(path)
+    classifier = train_attribute_classifier(
+        attribute, resolution, steps=steps, img_channels=img_channels
+    )
+    if path is not None:
+        save_classifier(classifier, path)
+    return classifier

@@ -17,7 +17,10 @@ from pathlib import Path
 from torch import Tensor
 
 from stylegan_lit.generate.animation import save_gif, save_mp4
-from stylegan_lit.generate.attribute_classifier import TRAINING_STEPS, train_attribute_classifier
+from stylegan_lit.generate.attribute_classifier import (
+    TRAINING_STEPS,
+    cached_attribute_classifier,
+)
 from stylegan_lit.generate.editing import AttributeDirection, edit_images, find_direction
 from stylegan_lit.generate.images import PathLike, save_grid, save_images, seed_names
 from stylegan_lit.generate.interpolation import Space, frames_of, interpolate
@@ -161,6 +164,7 @@ def write_edit(
     layers: Sequence[int] | range | None = None,
     num_samples: int = 2000,
     classifier_steps: int = TRAINING_STEPS,
+    classifier_cache: PathLike | None = None,
     extremes: float | None = 0.25,
     zoom: int = 1,
 ) -> tuple[list[Path], AttributeDirection]:
@@ -168,19 +172,18 @@ def write_edit(
     direction is fitted here, ``direction-<attribute>.pt`` to reuse with ``direction``.
 
     Fitting trains an attribute classifier on synthetic renders (see
-    :mod:`.attribute_classifier`), so it only makes sense for a model of the synthetic
-    faces; for other data, fit a direction with :func:`fit_direction` and your labels.
+    :mod:`.attribute_classifier`; kept in and reused from ``classifier_cache`` when one is
+    given), so it only makes sense for a model of the synthetic faces; for other data, fit
+    a direction with :func:`fit_direction` and your labels.
     The samples for the fit render in batches of at least 64 (they are only scored).
     """
     outdir = Path(outdir)
     paths = []
     if direction is None:
-        classifier = train_attribute_classifier(
-            attribute,
-            options.resolution_for(G),
-            img_channels=G.img_channels,
-            steps=classifier_steps,
-        )
+        classifier = cached_attribute_classifier(
+            attribute, options.resolution_for(G), img_channels=G.img_channels,
+            steps=classifier_steps, cache_dir=classifier_cache,
+        )  # fmt: skip
         direction = find_direction(
             G,
             classifier.predict_proba,

@@ -87,11 +87,12 @@ def test_edit_fits_saves_and_reuses_a_direction(trained_checkpoint, tmp_path, ca
     common = ["--figure", "edit", "--attribute", "hat", "--seeds", "0-1", "--strengths=-2,0,2"]
     code, out, err = run(
         capsys, trained_checkpoint, *common, "--num-samples", "200", "--classifier-steps", "30",
-        "--outdir", tmp_path / "fit",
+        "--classifier-cache", tmp_path / "classifiers", "--outdir", tmp_path / "fit",
     )  # fmt: skip
     assert code == 0, err
     assert out == [str(tmp_path / "fit/edit-hat.png"), str(tmp_path / "fit/direction-hat.pt")]
     assert "boundary accuracy" in err[-1]
+    assert len(list((tmp_path / "classifiers").glob("hat-*.pt"))) == 1
     code, out, _ = run(
         capsys, trained_checkpoint, *common, "--direction", tmp_path / "fit/direction-hat.pt",
         "--edit-layers", "coarse", "--outdir", tmp_path / "reuse",

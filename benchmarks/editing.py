@@ -1,0 +1,196 @@
+"""Does attribute editing work? Flip rates of fitted directions beside random ones.
+
+The paper's control claim is that an attribute is a direction in W. On a checkpoint of the
+built-in synthetic faces this script measures it the way InterFaceGAN does:
+
+1. An attribute classifier (trained on renders with known labels, cached, see
+   :func:`~stylegan_lit.generate.attribute_classifier.cached_attribute_classifier`) scores
+   ``--direction-samples`` generated faces; the direction is the normal of a linear boundary
+   fitted in W on the most and least confident quarters
+   (:func:`~stylegan_lit.generate.editing.find_direction`).
+2. ``--seeds`` fresh latents (drawn from another seed than the fit's) are pushed
+   ``strength`` scales (one scale = the fitting samples' spread along the normal) towards
+   the other decision (:func:`~stylegan_lit.generate.editing.edit_outcome`): faces without
+   the attribute get it, faces with it lose it.
+3. The same with ``--random-directions`` random unit directions of the same scale: the
+   control. A direction works when its flip rate is high and the random ones' is low
+   (issue 18's targets: at least 0.8 against at most 0.2).
+4. Side effects: for every other attribute, the mean absolute change of its classifier's
+   P(attribute) under the edit, beside the same under the random directions.
+
+Prints a table and JSON lines (``--out DIR`` also writes ``editing.jsonl``): per attribute and
+strength the flip rate, the rate among faces that lacked the attribute (``add_rate``), the
+random directions' mean and largest flip rate, and the side effects; the CPU model and
+seconds. Renders at the resolution and alpha the checkpoint reached, with const noise and
+``--truncation-psi`` (default 1: the model's whole distribution, harder than the figures'
+0.7).
+
+    python benchmarks/editing.py --checkpoint runs/synthetic-64/checkpoints/last.ckpt
+    python benchmarks/editing.py --checkpoint CKPT --attributes glasses hat sunglasses --seeds 500
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.machine import cpu_model
+from stylegan_lit.checkpoints import load_generator
+from stylegan_lit.generate import RenderOptions, edit_outcome, find_direction
+from stylegan_lit.generate.attribute_classifier import (
+    TRAINING_STEPS,
+    cached_attribute_classifier,
+    default_cache_dir,
+)
+from stylegan_lit.generate.editing import AttributeDirection, EditOutcome, edit_ws
+from stylegan_lit.generate.sampling import map_latents, synthesize
+from stylegan_lit.models import Generator
+
+SCORED = ("glasses", "sunglasses", "hat", "beard", "smile", "mouth_open")
+"""Attributes whose classifiers judge the side effects of every edit."""
+
+TEST_SEED = 424_242
+"""Seed of the latents that are edited (the direction is fitted on seed 0's)."""
+
+
+def side_effects(
+    G: Generator, ws: torch.Tensor, outcome_ws: torch.Tensor, scorers: dict[str, Any],
+    options: RenderOptions,
+) -> dict[str, float]:  # fmt: skip
+    """Mean |P(after) - P(before)| per attribute between two sets of ws."""
+    before = synthesize(G, ws, options)
+    after = synthesize(G, outcome_ws, options)
+    return {
+        name: round(float((clf.predict_proba(after) - clf.predict_proba(before)).abs().mean()), 3)
+        for name, clf in scorers.items()
+    }
+
+
+def edited_ws(ws: torch.Tensor, outcome: EditOutcome, direction: AttributeDirection,
+              strength: float) -> torch.Tensor:  # fmt: skip
+    """The ws :func:`edit_outcome` rendered after the edit (towards the other decision)."""
+    signs = torch.where(outcome.before > 0.5, -1.0, 1.0)
+    return edit_ws(ws, direction, signs * strength)
+
+
+def measure(args: argparse.Namespace) -> list[dict[str, Any]]:
+    loaded = load_generator(args.checkpoint)
+    G = loaded.generator.eval()
+    base = RenderOptions.from_checkpoint(loaded)
+    options = RenderOptions(
+        truncation_psi=args.truncation_psi,
+        truncation_cutoff=base.truncation_cutoff if args.truncation_psi != 1 else None,
+        resolution=base.resolution,
+        alpha=base.alpha,
+        noise_mode="const",
+        batch_size=64,
+    )
+    resolution = options.resolution_for(G)
+    cache = Path(args.classifier_cache) if args.classifier_cache else None
+    began = time.perf_counter()
+    scorers = {
+        name: cached_attribute_classifier(
+            name, min(resolution, 64), steps=args.classifier_steps,
+            img_channels=G.img_channels, cache_dir=cache,
+        )
+        for name in sorted(set(SCORED) | set(args.attributes))
+    }  # fmt: skip
+    print(f"[editing] classifiers ready in {time.perf_counter() - began:.0f} s", flush=True)
+    z = torch.randn(args.seeds, G.z_dim, generator=torch.Generator().manual_seed(TEST_SEED))
+    ws = map_latents(G, z, options)
+    rows: list[dict[str, Any]] = []
+    for attribute in args.attributes:
+        began = time.perf_counter()
+        scorer = scorers[attribute].predict_proba
+        direction = find_direction(G, scorer, args.direction_samples, options, attribute=attribute)
+        controls = [direction.random_like(seed) for seed in range(args.random_directions)]
+        for strength in args.strengths:
+            real = edit_outcome(G, scorer, ws, direction, strength, options)
+            random = [edit_outcome(G, scorer, ws, c, strength, options) for c in controls]
+            lacked = real.before <= 0.5
+            others = {k: v for k, v in scorers.items() if k != attribute}
+            effects = side_effects(G, ws, edited_ws(ws, real, direction, strength), others,
+                                   options)  # fmt: skip
+            random_effects = side_effects(
+                G, ws, edited_ws(ws, random[0], controls[0], strength), others, options
+            )
+            rows.append({
+                "kind": "edit",
+                "attribute": attribute,
+                "strength": strength,
+                "seeds": args.seeds,
+                "with_attribute_before": round(float((~lacked).float().mean()), 3),
+                "flip_rate": round(real.flip_rate, 3),
+                "add_rate": round(float(real.flipped[lacked].float().mean()), 3)
+                if lacked.any() else None,
+                "random_flip_rate_mean": round(sum(r.flip_rate for r in random) / len(random), 3),
+                "random_flip_rate_max": round(max(r.flip_rate for r in random), 3),
+                "boundary_accuracy": round(direction.accuracy, 3),
+                "classifier_accuracy": round(scorers[attribute].validation_accuracy, 3),
+                "side_effects": effects,
+                "side_effects_random": random_effects,
+                "seconds": round(time.perf_counter() - began, 1),
+            })  # fmt: skip
+            print(json.dumps(rows[-1]), flush=True)
+    rows.append({
+        "kind": "summary", "checkpoint": str(args.checkpoint), "resolution": resolution,
+        "truncation_psi": args.truncation_psi, "classifier_steps": args.classifier_steps,
+        "cpu": cpu_model(), "threads": torch.get_num_threads(),
+    })  # fmt: skip
+    return rows
+
+
+def table(rows: list[dict[str, Any]]) -> str:
+    lines = [
+        "| attribute (classifier accuracy) | strength | flip rate | add rate | random (mean / "
+        "max) | largest side effect (random's) |",
+        "|---|---|---|---|---|---|",
+    ]
+    for row in rows:
+        if row["kind"] != "edit":
+            continue
+        worst = max(row["side_effects"], key=row["side_effects"].get)
+        add_rate = "-" if row["add_rate"] is None else f"{row['add_rate']:.2f}"
+        lines.append(
+            f"| {row['attribute']} ({row['classifier_accuracy']:.2f}) | {row['strength']:g} | "
+            f"{row['flip_rate']:.2f} | {add_rate} | "
+            f"{row['random_flip_rate_mean']:.2f} / {row['random_flip_rate_max']:.2f} | "
+            f"{worst} {row['side_effects'][worst]:.2f} "
+            f"({row['side_effects_random'][worst]:.2f}) |"
+        )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--checkpoint", type=Path, required=True)
+    parser.add_argument("--attributes", nargs="+", default=["glasses", "hat"])
+    parser.add_argument("--strengths", nargs="+", type=float, default=[2.0, 3.0, 4.0])
+    parser.add_argument("--seeds", type=int, default=300, help="edited latents")
+    parser.add_argument("--direction-samples", type=int, default=2000)
+    parser.add_argument("--random-directions", type=int, default=5)
+    parser.add_argument("--truncation-psi", type=float, default=1.0)
+    parser.add_argument("--classifier-steps", type=int, default=TRAINING_STEPS)
+    parser.add_argument("--classifier-cache", default=str(default_cache_dir()),
+                        help="folder of trained attribute classifiers ('' for none)")  # fmt: skip
+    parser.add_argument("--out", type=Path, help="also write DIR/editing.jsonl")
+    args = parser.parse_args()
+    rows = measure(args)
+    print(table(rows))
+    if args.out:
+        args.out.mkdir(parents=True, exist_ok=True)
+        with (args.out / "editing.jsonl").open("w") as file:
+            file.writelines(json.dumps(row) + "\n" for row in rows)
+        print(f"[editing] wrote {args.out / 'editing.jsonl'}")
+
+
+if __name__ == "__main__":
+    main()
