@@ -6,6 +6,9 @@ Prints JSON lines:
   * ``network``: one D+G iteration of the bare networks in fp32 (D on reals and fakes, then G;
     no R1), its FLOPs (``torch.utils.flop_counter``) and the fraction of the channels_last
     fp32 conv peak it reaches;
+  * ``peer`` (with ``--peer TREE``): rosinality/style-based-gan-pytorch's training step
+    (``benchmarks/peer.py``: R1 every step, as its script runs), and ``speedup_over_peer``:
+    each of our variants' images/s over the peer's;
   * ``train_step``: the training step as ``StyleGANModule`` runs it inside a Lightning
     ``Trainer`` (data module, callbacks, optimizers), per variant: images/s, sec/kimg, FLOPs
     per image, achieved GFLOP/s, peak memory (RSS on CPU, max allocated on GPU).
@@ -19,7 +22,8 @@ twice, NCHW, unfused layers, fp32), ``shipped`` (the module's defaults), ``shipp
     python benchmarks/train_step.py                         # 32 px, official channels, batch 16
     python benchmarks/train_step.py --resolution 64         # the issue's headline setting
     python benchmarks/train_step.py --ablation              # every switch on and off
-    python benchmarks/train_step.py --channels demo             # configs/demo.yaml's network
+    python benchmarks/train_step.py --resolution 64 --peer ~/style-based-gan-pytorch
+    python benchmarks/train_step.py --channels demo         # configs/demo.yaml's network
 """
 
 from __future__ import annotations
@@ -62,6 +66,8 @@ VARIANTS: dict[str, dict[str, object]] = {
     "no_fused_epilogue": dict(fused_epilogue=False, precision="32-true"),
 }
 DEFAULT_VARIANTS = ["baseline", "shipped", "shipped+bf16"]
+PEER = "peer"
+"""The variant name of the peer's step (``--peer``)."""
 """What runs without ``--variants``/``--ablation``: fits in 5 minutes at 32 px on 2 cores."""
 
 
@@ -245,8 +251,21 @@ def main() -> None:
         "--ablation", action="store_true", help="every variant (about 4x the default time)"
     )
     parser.add_argument("--skip-peaks", action="store_true")
+    parser.add_argument(
+        "--peer",
+        type=Path,
+        help="source tree of rosinality/style-based-gan-pytorch: time its training step too "
+        "(see benchmarks/peer.py) and print our speed-up over it",
+    )
     parser.add_argument("--variant", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.variant == PEER:
+        from benchmarks.peer import time_peer
+
+        row = time_peer(args.peer, args.resolution, args.batch, args.steps)
+        peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        emit({**row, "peak_memory_mib": round(peak_mib)})
+        return
     if args.variant:
         train_step_variant(args, args.variant)
         return
@@ -271,12 +290,21 @@ def main() -> None:
         "fraction_of_conv_peak": None if conv_peak is None else round(achieved / conv_peak, 3),
     })  # fmt: skip
     variants = args.variants if args.variants is not None else DEFAULT_VARIANTS
-    for variant in list(VARIANTS) if args.ablation else variants:
+    rows = {}
+    for variant in [*(VARIANTS if args.ablation else variants), *([PEER] if args.peer else [])]:
         command = [sys.executable, __file__, *sys.argv[1:], "--variant", variant]
         out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
         for line in out.splitlines():
             if line.startswith("{"):
                 print(line, flush=True)
+                rows[variant] = json.loads(line)
+    if PEER in rows:
+        peer_rate = rows[PEER]["images_per_s"]
+        emit({
+            "kind": "speedup_over_peer", "resolution": args.resolution, "batch": args.batch,
+            **{name: round(row["images_per_s"] / peer_rate, 2)
+               for name, row in rows.items() if name != PEER},
+        })  # fmt: skip
 
 
 if __name__ == "__main__":
