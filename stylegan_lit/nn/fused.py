@@ -113,8 +113,9 @@ class _AdaptiveInstanceNorm(torch.autograd.Function):
 
     Forward: the statistics in two reductions (the mean, then the mean squared deviation:
     on CPUs about 8x faster than ``torch.var_mean``'s single-pass kernel at 8-16 px, and as
-    accurate) and one output pass (``x * m + (bias - mean * m)``, with ``m = scale / std``). Backward: the normalisation gradient written in terms of x (no
-    normalised copy of x is kept): ``grad_x = m * g + a * x + b`` with per-channel a and b
+    accurate) and one output pass (``x * m + (bias - mean * m)``, with ``m = scale / std``).
+    Backward: the normalisation gradient written in terms of x (no normalised copy of x is
+    kept): ``grad_x = m * g + a * x + b`` with per-channel a and b
     from two reductions, i.e. four passes over memory where autograd's chain takes about ten.
     """
 
