@@ -18,8 +18,10 @@ built-in synthetic faces this script measures it the way InterFaceGAN does:
 4. Side effects: for every other attribute, the mean absolute change of its classifier's
    P(attribute) under the edit, beside the same under the random directions.
 
-Prints a table and JSON lines (``--out DIR`` also writes ``editing.jsonl``): per attribute and
-strength the flip rate, the rate among faces that lacked the attribute (``add_rate``), the
+Prints a table and JSON lines (``--out DIR`` also writes ``editing.jsonl``): per attribute,
+edited style layers (``--edit-layers``: all, as InterFaceGAN, or the coarse, middle or fine
+range of the style-mixing figure) and strength the flip rate, the rate among faces that
+lacked the attribute (``add_rate``) and among those that had it (``remove_rate``), the
 random directions' mean and largest flip rate, and the side effects; the CPU model and
 seconds. Renders at the resolution and alpha the checkpoint reached, with const noise and
 ``--truncation-psi`` (default 1: the model's whole distribution, harder than the figures'
@@ -51,6 +53,7 @@ from stylegan_lit.generate.attribute_classifier import (
     default_cache_dir,
 )
 from stylegan_lit.generate.editing import AttributeDirection, EditOutcome, edit_ws
+from stylegan_lit.generate.mixing import style_range
 from stylegan_lit.generate.sampling import map_latents, synthesize
 from stylegan_lit.models import Generator
 
@@ -75,10 +78,15 @@ def side_effects(
 
 
 def edited_ws(ws: torch.Tensor, outcome: EditOutcome, direction: AttributeDirection,
-              strength: float) -> torch.Tensor:  # fmt: skip
+              strength: float, layers: range | None) -> torch.Tensor:  # fmt: skip
     """The ws :func:`edit_outcome` rendered after the edit (towards the other decision)."""
     signs = torch.where(outcome.before > 0.5, -1.0, 1.0)
-    return edit_ws(ws, direction, signs * strength)
+    return edit_ws(ws, direction, signs * strength, layers)
+
+
+def layer_choice(name: str, resolution: int) -> range | None:
+    """``all`` (None: every style layer, InterFaceGAN's edit) or a named style range."""
+    return None if name == "all" else style_range(resolution, name).layers
 
 
 def measure(args: argparse.Namespace) -> list[dict[str, Any]]:
@@ -112,25 +120,31 @@ def measure(args: argparse.Namespace) -> list[dict[str, Any]]:
         scorer = scorers[attribute].predict_proba
         direction = find_direction(G, scorer, args.direction_samples, options, attribute=attribute)
         controls = [direction.random_like(seed) for seed in range(args.random_directions)]
-        for strength in args.strengths:
-            real = edit_outcome(G, scorer, ws, direction, strength, options)
-            random = [edit_outcome(G, scorer, ws, c, strength, options) for c in controls]
+        for layer_name, strength in [(n, v) for n in args.edit_layers for v in args.strengths]:
+            layers = layer_choice(layer_name, resolution)
+            real = edit_outcome(G, scorer, ws, direction, strength, options, layers=layers)
+            random = [
+                edit_outcome(G, scorer, ws, c, strength, options, layers=layers) for c in controls
+            ]
             lacked = real.before <= 0.5
             others = {k: v for k, v in scorers.items() if k != attribute}
-            effects = side_effects(G, ws, edited_ws(ws, real, direction, strength), others,
-                                   options)  # fmt: skip
+            effects = side_effects(G, ws, edited_ws(ws, real, direction, strength, layers),
+                                   others, options)  # fmt: skip
             random_effects = side_effects(
-                G, ws, edited_ws(ws, random[0], controls[0], strength), others, options
+                G, ws, edited_ws(ws, random[0], controls[0], strength, layers), others, options
             )
             rows.append({
                 "kind": "edit",
                 "attribute": attribute,
+                "layers": layer_name,
                 "strength": strength,
                 "seeds": args.seeds,
                 "with_attribute_before": round(float((~lacked).float().mean()), 3),
                 "flip_rate": round(real.flip_rate, 3),
                 "add_rate": round(float(real.flipped[lacked].float().mean()), 3)
                 if lacked.any() else None,
+                "remove_rate": round(float(real.flipped[~lacked].float().mean()), 3)
+                if (~lacked).any() else None,
                 "random_flip_rate_mean": round(sum(r.flip_rate for r in random) / len(random), 3),
                 "random_flip_rate_max": round(max(r.flip_rate for r in random), 3),
                 "boundary_accuracy": round(direction.accuracy, 3),
@@ -150,18 +164,20 @@ def measure(args: argparse.Namespace) -> list[dict[str, Any]]:
 
 def table(rows: list[dict[str, Any]]) -> str:
     lines = [
-        "| attribute (classifier accuracy) | strength | flip rate | add rate | random (mean / "
-        "max) | largest side effect (random's) |",
-        "|---|---|---|---|---|---|",
+        "| attribute (classifier accuracy) | layers | strength | flip rate | add rate | remove "
+        "rate | random (mean / max) | largest side effect (random's) |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for row in rows:
         if row["kind"] != "edit":
             continue
         worst = max(row["side_effects"], key=row["side_effects"].get)
-        add_rate = "-" if row["add_rate"] is None else f"{row['add_rate']:.2f}"
+        add_rate, remove_rate = (
+            "-" if row[key] is None else f"{row[key]:.2f}" for key in ("add_rate", "remove_rate")
+        )
         lines.append(
-            f"| {row['attribute']} ({row['classifier_accuracy']:.2f}) | {row['strength']:g} | "
-            f"{row['flip_rate']:.2f} | {add_rate} | "
+            f"| {row['attribute']} ({row['classifier_accuracy']:.2f}) | {row['layers']} | "
+            f"{row['strength']:g} | {row['flip_rate']:.2f} | {add_rate} | {remove_rate} | "
             f"{row['random_flip_rate_mean']:.2f} / {row['random_flip_rate_max']:.2f} | "
             f"{worst} {row['side_effects'][worst]:.2f} "
             f"({row['side_effects_random'][worst]:.2f}) |"
@@ -174,6 +190,10 @@ def main() -> None:
     parser.add_argument("--checkpoint", type=Path, required=True)
     parser.add_argument("--attributes", nargs="+", default=["glasses", "hat"])
     parser.add_argument("--strengths", nargs="+", type=float, default=[2.0, 3.0, 4.0])
+    parser.add_argument(
+        "--edit-layers", nargs="+", default=["all"],
+        help="style layers the edit moves, each measured: all, coarse, middle, fine",
+    )  # fmt: skip
     parser.add_argument("--seeds", type=int, default=300, help="edited latents")
     parser.add_argument("--direction-samples", type=int, default=2000)
     parser.add_argument("--random-directions", type=int, default=5)

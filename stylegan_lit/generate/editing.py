@@ -335,6 +335,8 @@ def edit_outcome(
     direction: AttributeDirection,
     strength: float = 3.0,
     options: RenderOptions = SCORING_OPTIONS,
+    *,
+    layers: range | Sequence[int] | None = None,
 ) -> EditOutcome:
     """Push each w [N, L, w_dim] ``strength`` scales towards the other decision and rescore.
 
@@ -342,11 +344,12 @@ def edit_outcome(
     against it; an edit works when the decision flips. Run the same with
     :meth:`AttributeDirection.random_like` as the control. The ws are rendered as given
     (``options``' truncation is not applied again), with const noise (see
-    :func:`label_samples`).
+    :func:`label_samples`). ``layers`` restricts the edit to those style layers, as in
+    :func:`edit_ws`.
     """
     options = _scored(options)
     before = scorer(synthesize(G, ws, options)).float().cpu()
     signs = torch.where(before > 0.5, -1.0, 1.0)
-    after = scorer(synthesize(G, edit_ws(ws, direction, signs * strength), options))
+    after = scorer(synthesize(G, edit_ws(ws, direction, signs * strength, layers), options))
     after = after.float().cpu()
     return EditOutcome(before=before, after=after, flipped=(before > 0.5) != (after > 0.5))

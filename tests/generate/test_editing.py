@@ -190,6 +190,23 @@ def test_edit_outcome_moves_the_score_by_the_known_amount(linear_G, control):
         assert outcome.flip_rate > 0.3
 
 
+def test_edit_outcome_moves_only_the_given_layers(linear_G):
+    """The linear stand-in renders from layer 0 alone: an edit of the other layers leaves
+    every score as it was, one that includes layer 0 scores as the edit of all layers."""
+    scorer, in_w, bias = linear_scorer(linear_G)
+    direction = AttributeDirection(
+        normal=in_w / in_w.norm(), offset=-bias / float(in_w.norm()), scale=0.4, accuracy=1.0
+    )
+    ws = map_seeds(linear_G, range(100_000, 100_064))
+    untouched = edit_outcome(linear_G, scorer, ws, direction, 2.0, layers=range(1, ws.shape[1]))
+    torch.testing.assert_close(untouched.after, untouched.before, rtol=0, atol=0)
+    assert untouched.flip_rate == 0
+    first = edit_outcome(linear_G, scorer, ws, direction, 2.0, layers=[0])
+    every = edit_outcome(linear_G, scorer, ws, direction, 2.0)
+    torch.testing.assert_close(first.after, every.after, rtol=0, atol=0)
+    assert first.flip_rate > 0
+
+
 def test_the_classifier_reports_its_held_out_balanced_accuracy():
     """What accuracy a trained classifier reaches moves with float rounding (it belongs in a
     benchmark); here: the reported number is the balanced accuracy of its own predictions
