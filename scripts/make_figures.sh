@@ -19,7 +19,8 @@ gen --figure variation --seeds 0-3 --outdir "$work/variation"
 gen --figure truncation --seeds 0-5 --outdir "$work/truncation"
 gen --figure interpolation --seeds 0-4 --steps 10 --loop --space w --outdir "$work/interp"
 for attribute in glasses hat; do
-  gen --figure edit --attribute "$attribute" --seeds 0-7 --outdir "$work/edit-$attribute"
+  gen --figure edit --attribute "$attribute" --seeds 0-7 --strengths=-6,-3,0,3,6 \
+    --outdir "$work/edit-$attribute"
 done
 
 # Projection: synthetic faces the model never saw (render seed 2,000,003; training used 0)
