@@ -27,7 +27,10 @@ def test_two_ranks_give_the_one_rank_metrics(tmp_path, inception_weights):
     (rank1,) = json.loads((tmp_path / "two" / "history-2-1.json").read_text())
     assert rank0 == rank1  # one value, computed on rank 0 and shared
     assert set(single) == set(rank0) >= {"fid", "kid", "swd_avg", "swd_16"}
+    # Same images, same features; only the order of float sums differs (one process on two
+    # threads against two single-threaded ranks), which moved SWD by 1.2e-6 relative on an
+    # AMD EPYC. A lost or doubled share of the images moves every metric by far more.
     for key, value in single.items():
-        assert rank0[key] == pytest.approx(value, rel=1e-6, abs=1e-9), key
+        assert rank0[key] == pytest.approx(value, rel=1e-4, abs=1e-9), key
     # Rank 0 alone wrote the real statistics computed from both ranks' shares.
     assert len(list((tmp_path / "two" / "stats").glob("*.pt"))) == 1
