@@ -53,7 +53,7 @@ from stylegan_lit.generate.attribute_classifier import (
     default_cache_dir,
 )
 from stylegan_lit.generate.editing import AttributeDirection, EditOutcome, edit_ws
-from stylegan_lit.generate.mixing import style_range
+from stylegan_lit.generate.mixing import edit_layers
 from stylegan_lit.generate.sampling import map_latents, synthesize
 from stylegan_lit.models import Generator
 
@@ -65,16 +65,24 @@ TEST_SEED = 424_242
 
 
 def side_effects(
-    G: Generator, ws: torch.Tensor, outcome_ws: torch.Tensor, scorers: dict[str, Any],
-    options: RenderOptions,
+    G: Generator, before: dict[str, torch.Tensor], outcome_ws: torch.Tensor,
+    scorers: dict[str, Any], options: RenderOptions,
 ) -> dict[str, float]:  # fmt: skip
-    """Mean |P(after) - P(before)| per attribute between two sets of ws."""
-    before = synthesize(G, ws, options)
+    """Mean |P(after) - P(before)| per attribute in ``scorers``; ``before`` holds each
+    attribute's scores of the unedited ws, rendered once per run (:func:`scores_of`)."""
     after = synthesize(G, outcome_ws, options)
     return {
-        name: round(float((clf.predict_proba(after) - clf.predict_proba(before)).abs().mean()), 3)
+        name: round(float((clf.predict_proba(after) - before[name]).abs().mean()), 3)
         for name, clf in scorers.items()
     }
+
+
+def scores_of(
+    G: Generator, ws: torch.Tensor, scorers: dict[str, Any], options: RenderOptions
+) -> dict[str, torch.Tensor]:
+    """P(attribute) of the images of ``ws`` under every scorer: [N] per attribute."""
+    images = synthesize(G, ws, options)
+    return {name: clf.predict_proba(images) for name, clf in scorers.items()}
 
 
 def edited_ws(ws: torch.Tensor, outcome: EditOutcome, direction: AttributeDirection,
@@ -82,11 +90,6 @@ def edited_ws(ws: torch.Tensor, outcome: EditOutcome, direction: AttributeDirect
     """The ws :func:`edit_outcome` rendered after the edit (towards the other decision)."""
     signs = torch.where(outcome.before > 0.5, -1.0, 1.0)
     return edit_ws(ws, direction, signs * strength, layers)
-
-
-def layer_choice(name: str, resolution: int) -> range | None:
-    """``all`` (None: every style layer, InterFaceGAN's edit) or a named style range."""
-    return None if name == "all" else style_range(resolution, name).layers
 
 
 def measure(args: argparse.Namespace) -> list[dict[str, Any]]:
@@ -114,6 +117,7 @@ def measure(args: argparse.Namespace) -> list[dict[str, Any]]:
     print(f"[editing] classifiers ready in {time.perf_counter() - began:.0f} s", flush=True)
     z = torch.randn(args.seeds, G.z_dim, generator=torch.Generator().manual_seed(TEST_SEED))
     ws = map_latents(G, z, options)
+    unedited = scores_of(G, ws, scorers, options)
     rows: list[dict[str, Any]] = []
     for attribute in args.attributes:
         began = time.perf_counter()
@@ -121,18 +125,19 @@ def measure(args: argparse.Namespace) -> list[dict[str, Any]]:
         direction = find_direction(G, scorer, args.direction_samples, options, attribute=attribute)
         controls = [direction.random_like(seed) for seed in range(args.random_directions)]
         for layer_name, strength in [(n, v) for n in args.edit_layers for v in args.strengths]:
-            layers = layer_choice(layer_name, resolution)
+            layers = edit_layers(resolution, layer_name)
             real = edit_outcome(G, scorer, ws, direction, strength, options, layers=layers)
             random = [
                 edit_outcome(G, scorer, ws, c, strength, options, layers=layers) for c in controls
             ]
             lacked = real.before <= 0.5
             others = {k: v for k, v in scorers.items() if k != attribute}
-            effects = side_effects(G, ws, edited_ws(ws, real, direction, strength, layers),
+            effects = side_effects(G, unedited, edited_ws(ws, real, direction, strength, layers),
                                    others, options)  # fmt: skip
             random_effects = side_effects(
-                G, ws, edited_ws(ws, random[0], controls[0], strength, layers), others, options
-            )
+                G, unedited, edited_ws(ws, random[0], controls[0], strength, layers), others,
+                options,
+            )  # fmt: skip
             rows.append({
                 "kind": "edit",
                 "attribute": attribute,

@@ -44,7 +44,7 @@ from stylegan_lit.generate import figures
 from stylegan_lit.generate.animation import find_ffmpeg
 from stylegan_lit.generate.attribute_classifier import TRAINING_STEPS, default_cache_dir
 from stylegan_lit.generate.editing import AttributeDirection
-from stylegan_lit.generate.mixing import style_range
+from stylegan_lit.generate.mixing import edit_layers
 from stylegan_lit.generate.options import OptionError, RenderOptions
 from stylegan_lit.generate.projection import load_projected_ws
 from stylegan_lit.generate.sampling import Sources
@@ -196,10 +196,8 @@ def _seed_list(args: argparse.Namespace) -> list[int]:
 
 
 def _edit_layers(args: argparse.Namespace, options: RenderOptions, G: Generator) -> range | None:
-    if args.edit_layers == "all":
-        return None
     try:
-        return style_range(options.resolution_for(G), args.edit_layers).layers
+        return edit_layers(options.resolution_for(G), args.edit_layers)
     except KeyError as error:
         raise UsageError(f"--edit-layers: {error.args[0]}") from None
 

@@ -75,6 +75,12 @@ def style_range(resolution: int, name: str) -> StyleRange:
     return ranges[name]
 
 
+def edit_layers(resolution: int, name: str) -> range | None:
+    """The style layers an edit named ``name`` moves: ``"all"`` gives None (every layer, as
+    InterFaceGAN edits), otherwise the layers of :func:`style_range` (``KeyError`` as there)."""
+    return None if name == "all" else style_range(resolution, name).layers
+
+
 def copy_layers(ws_dst: Tensor, ws_src: Tensor, layers: range | Sequence[int]) -> Tensor:
     """ws_dst [N, L, w_dim] with ``layers`` replaced by ws_src's (broadcast over N)."""
     mask = torch.zeros(ws_dst.shape[1], dtype=torch.bool)
