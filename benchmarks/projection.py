@@ -11,8 +11,10 @@ Four measurements, each printed as one JSON line (the last line is a summary):
   classifier's yes/no on the projection against the face's true label and against the
   classifier's call on the target itself);
 * ``edit``: the glasses (or ``--attribute``) direction applied to those projections at
-  strength 3 towards the other decision: the classifier's flip rate, beside the same push
-  along a random direction;
+  ``--edit-strength`` (in units of the spread of W along it; 6 by default, where
+  ``benchmarks/editing.py`` finds fresh samples of the longer recipe flipping) towards the
+  other decision: the classifier's flip rate, beside the same push along a random
+  direction;
 * ``timing``: seconds per projection (``--timing-steps`` measured, scaled to 1,000 steps)
   at 32 and 64 px for the demo architecture with random weights (speed does not depend on
   training), each in a child process (spawned) so its peak RSS is its own.
@@ -189,10 +191,12 @@ def held_out_and_edit(G: Generator, args, options) -> tuple[dict[str, Any], dict
         "measure": "edit",
         "attribute": args.attribute,
         "direction_accuracy": round(direction.accuracy, 3),
+        "strength": args.edit_strength,
     }
     for mode, ws in projected.items():
-        real = edit_outcome(G, clf.predict_proba, ws, direction, 3.0, scoring)
-        control = edit_outcome(G, clf.predict_proba, ws, direction.random_like(), 3.0, scoring)
+        strength = args.edit_strength
+        real = edit_outcome(G, clf.predict_proba, ws, direction, strength, scoring)
+        control = edit_outcome(G, clf.predict_proba, ws, direction.random_like(), strength, scoring)
         edit[mode] = {
             "flip_rate": round(real.flip_rate, 3),
             "random_direction_flip_rate": round(control.flip_rate, 3),
@@ -270,6 +274,9 @@ def main() -> None:
         help="folder of trained attribute classifiers ('' for none)",
     )
     parser.add_argument("--direction-samples", type=int, default=1000)
+    parser.add_argument(
+        "--edit-strength", type=float, default=6.0, help="edit push, in scales of W (6)"
+    )
     parser.add_argument("--timing-steps", type=int, default=50)
     parser.add_argument("--measure", choices=("all", "quality", "timing"), default="all")
     parser.add_argument("--figure", type=Path, help="write target / W / W+ rows as a PNG")
