@@ -187,14 +187,14 @@ def held_out_and_edit(G: Generator, args, options) -> tuple[dict[str, Any], dict
     direction = find_direction(
         G, clf.predict_proba, args.direction_samples, scoring, attribute=args.attribute
     )
+    strength = args.edit_strength
     edit: dict[str, Any] = {
         "measure": "edit",
         "attribute": args.attribute,
         "direction_accuracy": round(direction.accuracy, 3),
-        "strength": args.edit_strength,
+        "strength": strength,
     }
     for mode, ws in projected.items():
-        strength = args.edit_strength
         real = edit_outcome(G, clf.predict_proba, ws, direction, strength, scoring)
         control = edit_outcome(G, clf.predict_proba, ws, direction.random_like(), strength, scoring)
         edit[mode] = {
