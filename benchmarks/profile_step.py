@@ -15,6 +15,7 @@ a few steps after a warm-up. Prints JSON lines:
 * ``cpu``: the CPU model and thread count, so numbers from different machines are not mixed.
 
     python benchmarks/profile_step.py                                  # the demo network
+    python benchmarks/profile_step.py --variant baseline               # every switch off
     python benchmarks/profile_step.py --channels official --resolution 64 --batch 16
     python benchmarks/profile_step.py --channels official --resolution 64 --batch 16 \\
         --precision bf16-mixed
@@ -37,6 +38,7 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.machine import cpu_model  # noqa: E402
 from benchmarks.networks import PRESETS, module_arguments, network_arguments  # noqa: E402
+from benchmarks.train_step import VARIANTS  # noqa: E402
 
 FAMILIES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("convolution", ("conv", "_convolution", "mkldnn_convolution", "slow_conv")),
@@ -104,7 +106,11 @@ def main() -> None:
     parser.add_argument("--resolution", type=int, default=32)
     parser.add_argument("--batch", type=int, default=16)
     parser.add_argument("--channels", choices=PRESETS, default="demo")
-    parser.add_argument("--precision", default="32-true")
+    parser.add_argument(
+        "--variant", choices=sorted(VARIANTS), default="shipped",
+        help="train_step.py's switch settings: 'baseline' (every switch off) is the before",
+    )  # fmt: skip
+    parser.add_argument("--precision", default=None, help="default: the variant's")
     parser.add_argument("--steps", type=int, default=16, help="profiled steps (after 4 warm-up)")
     args = parser.parse_args()
 
@@ -120,9 +126,13 @@ def main() -> None:
     warmup, res = 4, args.resolution
     torch.manual_seed(0)
     g_args, d_args = network_arguments(args.channels, res)
+    settings = dict(VARIANTS[args.variant])
+    variant_precision = str(settings.pop("precision"))
+    precision = args.precision or variant_precision
     module = StyleGANModule(
-        Generator(**g_args), Discriminator(**d_args), **module_arguments(args.channels)
-    )
+        Generator(**g_args), Discriminator(**d_args),
+        **{**module_arguments(args.channels), **settings},
+    )  # fmt: skip
     steps = warmup + args.steps
     growth = ProgressiveGrowing(
         start_resolution=res, stable_kimg=1e6, fade_kimg=0,
@@ -148,7 +158,7 @@ def main() -> None:
     profiled = Profiled()
     trainer = pl.Trainer(
         **{**TRAINER_DEFAULTS, "logger": False, "enable_checkpointing": False},
-        accelerator="cpu", devices=1, precision=args.precision, callbacks=[growth, profiled],
+        accelerator="cpu", devices=1, precision=precision, callbacks=[growth, profiled],
         enable_progress_bar=False, enable_model_summary=False,
         default_root_dir="/tmp/profile_step_bench",
     )  # fmt: skip
@@ -158,7 +168,7 @@ def main() -> None:
     emit({
         "kind": "cpu", "model": cpu_model(), "threads": torch.get_num_threads(),
         "resolution": res, "channels": args.channels, "batch": args.batch,
-        "precision": args.precision, "sec_per_step": round(per_step, 4),
+        "variant": args.variant, "precision": precision, "sec_per_step": round(per_step, 4),
         "images_per_s": round(args.batch / per_step, 1),
         "note": "wall time includes profiler overhead (a few % for kernels, more for tiny ops)",
     })  # fmt: skip
