@@ -11,7 +11,9 @@ Prints JSON lines:
     each of our variants' images/s over the peer's;
   * ``train_step``: the training step as ``StyleGANModule`` runs it inside a Lightning
     ``Trainer`` (data module, callbacks, optimizers), per variant: images/s, sec/kimg, FLOPs
-    per image, achieved GFLOP/s, peak memory (RSS on CPU, max allocated on GPU).
+    per image, achieved GFLOP/s (plain steps), peak memory (RSS on CPU, max allocated on GPU),
+    and ``fraction_of_peak``: achieved GFLOP/s over this run's channels_last conv peak of the
+    same shape in the variant's own precision (fp32 or bf16).
 
 Variants (``VARIANTS``): ``baseline`` (our code with every switch off: R1 every step, G run
 twice, NCHW, unfused layers, fp32), ``shipped`` (the module's defaults), ``shipped+bf16``
@@ -271,6 +273,7 @@ def main() -> None:
         return
     device = torch.device("cuda" if args.accelerator == "gpu" else "cpu")
     conv_peak = None
+    variant_peaks: dict[str, float] = {}  # precision -> the conv peak in that precision
     if not args.skip_peaks:
         peaks = device_peaks(device)
         for key, value in peaks.items():
@@ -279,6 +282,9 @@ def main() -> None:
             f"conv3x3_{512 if args.resolution <= 32 else 256}@{min(max(args.resolution, 32), 64)}"
         )
         conv_peak = peaks[f"{conv_key}_channels_last_fp32"]
+        variant_peaks = {
+            "32-true": conv_peak, "bf16-mixed": peaks[f"{conv_key}_channels_last_bf16"],
+        }  # fmt: skip
     result = network_iteration(args, device)
     achieved = result["flops"] / result["seconds"] / 1e9
     emit({
@@ -296,8 +302,14 @@ def main() -> None:
         out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
         for line in out.splitlines():
             if line.startswith("{"):
-                print(line, flush=True)
-                rows[variant] = json.loads(line)
+                row = json.loads(line)
+                peak = variant_peaks.get(row.get("precision", ""))
+                if peak is not None and "achieved_gflops" in row:
+                    # Against the same-shape conv peak in the variant's own precision: a bf16
+                    # step measured against the fp32 peak would look better than it is.
+                    row["fraction_of_peak"] = round(row["achieved_gflops"] / peak, 3)
+                emit(row)
+                rows[variant] = row
     if PEER in rows:
         peer_rate = rows[PEER]["images_per_s"]
         emit({
