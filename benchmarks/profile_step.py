@@ -37,8 +37,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.machine import cpu_model  # noqa: E402
-from benchmarks.networks import PRESETS, module_arguments, network_arguments  # noqa: E402
-from benchmarks.train_step import VARIANTS  # noqa: E402
+from benchmarks.networks import PRESETS, network_arguments  # noqa: E402
+from benchmarks.train_step import VARIANTS, variant_setup  # noqa: E402
 
 FAMILIES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("convolution", ("conv", "_convolution", "mkldnn_convolution", "slow_conv")),
@@ -126,13 +126,9 @@ def main() -> None:
     warmup, res = 4, args.resolution
     torch.manual_seed(0)
     g_args, d_args = network_arguments(args.channels, res)
-    settings = dict(VARIANTS[args.variant])
-    variant_precision = str(settings.pop("precision"))
+    variant_precision, settings = variant_setup(args.variant, args.channels)
     precision = args.precision or variant_precision
-    module = StyleGANModule(
-        Generator(**g_args), Discriminator(**d_args),
-        **{**module_arguments(args.channels), **settings},
-    )  # fmt: skip
+    module = StyleGANModule(Generator(**g_args), Discriminator(**d_args), **settings)
     steps = warmup + args.steps
     growth = ProgressiveGrowing(
         start_resolution=res, stable_kimg=1e6, fade_kimg=0,

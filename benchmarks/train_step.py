@@ -37,6 +37,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -71,6 +72,15 @@ DEFAULT_VARIANTS = ["baseline", "shipped", "shipped+bf16"]
 """What runs without ``--variants``/``--ablation``: fits in 5 minutes at 32 px on 2 cores."""
 PEER = "peer"
 """The variant name of the peer's step (``--peer``)."""
+
+
+def variant_setup(variant: str, channels: str) -> tuple[str, dict[str, Any]]:
+    """A variant's Trainer precision and its ``StyleGANModule`` arguments: the preset's
+    training arguments with the variant's switches over them (shared with profile_step.py,
+    so both benchmarks time the same step for a variant name)."""
+    settings = dict(VARIANTS[variant])
+    precision = str(settings.pop("precision"))
+    return precision, {**module_arguments(channels), **settings}
 
 
 class FlopCount(TorchDispatchMode):
@@ -177,12 +187,10 @@ def train_step_variant(args: argparse.Namespace, variant: str) -> None:
     from stylegan_lit.models import Discriminator, Generator
     from stylegan_lit.training import StyleGANModule
 
-    settings = dict(VARIANTS[variant])
-    precision = settings.pop("precision")
+    precision, settings = variant_setup(variant, args.channels)
     res = args.resolution
     g_args, d_args = network_arguments(args.channels, res)
     torch.manual_seed(0)
-    settings = {**module_arguments(args.channels), **settings}
     module = StyleGANModule(Generator(**g_args), Discriminator(**d_args), **settings)
     steps = args.steps + 3
     growth = ProgressiveGrowing(
@@ -272,7 +280,6 @@ def main() -> None:
         train_step_variant(args, args.variant)
         return
     device = torch.device("cuda" if args.accelerator == "gpu" else "cpu")
-    conv_peak = None
     variant_peaks: dict[str, float] = {}  # precision -> the conv peak in that precision
     if not args.skip_peaks:
         peaks = device_peaks(device)
@@ -281,10 +288,11 @@ def main() -> None:
         conv_key = (
             f"conv3x3_{512 if args.resolution <= 32 else 256}@{min(max(args.resolution, 32), 64)}"
         )
-        conv_peak = peaks[f"{conv_key}_channels_last_fp32"]
         variant_peaks = {
-            "32-true": conv_peak, "bf16-mixed": peaks[f"{conv_key}_channels_last_bf16"],
-        }  # fmt: skip
+            "32-true": peaks[f"{conv_key}_channels_last_fp32"],
+            "bf16-mixed": peaks[f"{conv_key}_channels_last_bf16"],
+        }
+    conv_peak = variant_peaks.get("32-true")
     result = network_iteration(args, device)
     achieved = result["flops"] / result["seconds"] / 1e9
     emit({

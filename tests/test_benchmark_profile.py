@@ -43,3 +43,13 @@ def test_family_of(op, family):
 def test_every_variant_names_its_precision():
     """``--variant`` takes the precision from train_step.py's table unless overridden."""
     assert all("precision" in settings for settings in profile_step.VARIANTS.values())
+
+
+def test_variant_setup_puts_the_switches_over_the_presets_arguments():
+    """The precision goes to the Trainer, not the module; the variant's switches win over the
+    preset's training arguments, which stay where the variant is silent."""
+    precision, settings = profile_step.variant_setup("baseline", "demo")
+    assert precision == "32-true" and "precision" not in settings
+    assert settings["r1_interval"] == 1 and settings["reuse_fakes"] is False
+    assert settings["ema_half_life_kimg"] == 0.5  # configs/demo.yaml's
+    assert profile_step.variant_setup("shipped+bf16", "official")[0] == "bf16-mixed"
