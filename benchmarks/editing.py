@@ -112,17 +112,28 @@ def measure(args: argparse.Namespace) -> list[dict[str, Any]]:
             name, min(resolution, 64), steps=args.classifier_steps,
             img_channels=G.img_channels, cache_dir=cache,
         )
-        for name in sorted(set(SCORED) | set(args.attributes))
+        for name in sorted(set(SCORED) | set(args.attributes) | set(args.condition_on))
     }  # fmt: skip
     print(f"[editing] classifiers ready in {time.perf_counter() - began:.0f} s", flush=True)
     z = torch.randn(args.seeds, G.z_dim, generator=torch.Generator().manual_seed(TEST_SEED))
     ws = map_latents(G, z, options)
     unedited = scores_of(G, ws, scorers, options)
     rows: list[dict[str, Any]] = []
+    fitted: dict[str, AttributeDirection] = {}
+
+    def direction_of(name: str) -> AttributeDirection:
+        """The attribute's InterFaceGAN direction, fitted once per run."""
+        if name not in fitted:
+            fitted[name] = find_direction(
+                G, scorers[name].predict_proba, args.direction_samples, options, attribute=name
+            )
+        return fitted[name]
+
     for attribute in args.attributes:
         began = time.perf_counter()
         scorer = scorers[attribute].predict_proba
-        direction = find_direction(G, scorer, args.direction_samples, options, attribute=attribute)
+        conditions = [name for name in args.condition_on if name != attribute]
+        direction = direction_of(attribute).conditioned_on([direction_of(n) for n in conditions])
         controls = [direction.random_like(seed) for seed in range(args.random_directions)]
         for layer_name, strength in [(n, v) for n in args.edit_layers for v in args.strengths]:
             layers = edit_layers(resolution, layer_name)
@@ -142,6 +153,7 @@ def measure(args: argparse.Namespace) -> list[dict[str, Any]]:
                 "kind": "edit",
                 "attribute": attribute,
                 "layers": layer_name,
+                "conditioned_on": conditions,
                 "strength": strength,
                 "seeds": args.seeds,
                 "with_attribute_before": round(float((~lacked).float().mean()), 3),
@@ -180,8 +192,10 @@ def table(rows: list[dict[str, Any]]) -> str:
         add_rate, remove_rate = (
             "-" if row[key] is None else f"{row[key]:.2f}" for key in ("add_rate", "remove_rate")
         )
+        kept = ", ".join(row.get("conditioned_on", []))
         lines.append(
-            f"| {row['attribute']} ({row['classifier_accuracy']:.2f}) | {row['layers']} | "
+            f"| {row['attribute']}{f' keeping {kept}' if kept else ''} "
+            f"({row['classifier_accuracy']:.2f}) | {row['layers']} | "
             f"{row['strength']:g} | {row['flip_rate']:.2f} | {add_rate} | {remove_rate} | "
             f"{row['random_flip_rate_mean']:.2f} / {row['random_flip_rate_max']:.2f} | "
             f"{worst} {row['side_effects'][worst]:.2f} "
@@ -198,6 +212,11 @@ def main() -> None:
     parser.add_argument(
         "--edit-layers", nargs="+", default=["all"],
         help="style layers the edit moves, each measured: all, coarse, middle, fine",
+    )  # fmt: skip
+    parser.add_argument(
+        "--condition-on", nargs="+", default=[], metavar="ATTRIBUTE",
+        help="walk along each direction with these attributes' directions projected out "
+        "(InterFaceGAN's conditional manipulation), to keep them",
     )  # fmt: skip
     parser.add_argument("--seeds", type=int, default=300, help="edited latents")
     parser.add_argument("--direction-samples", type=int, default=2000)

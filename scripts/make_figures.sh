@@ -13,7 +13,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 gen() { stylegan-lit generate "$ckpt" --zoom 2 "$@"; }
 
-gen --seeds 0-31 --grid --truncation-psi 1 --outdir "$work/grid"
+gen --seeds 0-35 --grid --truncation-psi 1 --outdir "$work/grid"
 gen --figure mixing --outdir "$work/mixing"
 gen --figure variation --seeds 0-3 --outdir "$work/variation"
 gen --figure truncation --seeds 0-5 --outdir "$work/truncation"

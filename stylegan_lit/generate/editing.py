@@ -85,6 +85,40 @@ class AttributeDirection:
             attribute=f"random{seed}",
         )
 
+    def conditioned_on(self, others: Sequence[AttributeDirection]) -> AttributeDirection:
+        """This direction with its components along ``others`` removed (InterFaceGAN's
+        conditional manipulation, Shen et al. 2020, section 2.2).
+
+        Correlated attributes (in the synthetic faces beards and glasses are both commoner on
+        some faces) have boundaries that are not orthogonal, so walking along one normal
+        also moves w across the others' boundaries. The conditioned normal is the part of
+        this one orthogonal to the span of the others' (projected out with an orthonormal
+        basis of that span, so any number of others works), renormalised: moving along it
+        leaves every other boundary's signed distance unchanged.
+
+        ``scale`` stays this direction's, so a strength moves w as far as before; ``offset``
+        places the new boundary through the old one's point nearest the origin. A direction
+        that lies (almost) in the span of the others has nothing left and is refused.
+        """
+        if not others:
+            return self
+        basis, _ = torch.linalg.qr(torch.stack([o.normal.float() for o in others], dim=1))
+        normal = self.normal.float()
+        residual = normal - basis @ (basis.T @ normal)
+        if float(residual.norm()) < 1e-3:
+            raise ValueError(
+                f"the {self.attribute or 'attribute'} direction lies in the span of the "
+                "directions it is conditioned on: nothing is left to edit"
+            )
+        residual = residual / residual.norm()
+        names = ", ".join(o.attribute or "?" for o in others)
+        return replace(
+            self,
+            normal=residual,
+            offset=self.offset * float(residual @ normal),
+            attribute=f"{self.attribute or 'attribute'} | {names}",
+        )
+
     def save(self, path: PathLike) -> Path:
         """Write as a torch file of tensors and plain values (loadable with weights_only)."""
         path = Path(path)

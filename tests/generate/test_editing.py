@@ -1,4 +1,5 @@
 import copy
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -70,6 +71,33 @@ def test_random_control_has_the_same_norm_and_another_direction():
     assert control.scale == direction.scale
     assert float(control.normal.norm()) == pytest.approx(1.0, abs=1e-6)
     assert abs(float(control.normal @ direction.normal)) < 0.9
+
+
+def test_conditioned_direction_keeps_the_other_boundaries():
+    generator = torch.Generator().manual_seed(0)
+    dim = 16
+
+    def direction(name):
+        normal = torch.randn(dim, generator=generator)
+        return AttributeDirection(
+            normal=normal / normal.norm(), offset=0.7, scale=2.0, accuracy=0.9, attribute=name
+        )
+
+    glasses, beard, smile = direction("glasses"), direction("beard"), direction("smile")
+    kept = glasses.conditioned_on([beard, smile])
+    assert float(kept.normal.norm()) == pytest.approx(1.0, abs=1e-6)
+    assert float(kept.normal @ glasses.normal) > 0  # still adds glasses
+    assert kept.scale == glasses.scale and kept.attribute == "glasses | beard, smile"
+    ws = torch.randn(5, 3, dim, generator=generator)
+    edited = edit_ws(ws, kept, 4.0)
+    for other in (beard, smile):  # moving along it crosses no other boundary
+        torch.testing.assert_close(other.distance(edited), other.distance(ws))
+    assert (glasses.distance(edited) > glasses.distance(ws)).all()
+    nearest = -glasses.offset * glasses.normal  # on the old boundary ...
+    assert float(kept.distance(nearest[None])) == pytest.approx(0.0, abs=1e-5)  # ... and new
+    assert glasses.conditioned_on([]) is glasses
+    with pytest.raises(ValueError, match="span"):
+        glasses.conditioned_on([beard, replace(glasses, attribute="copy")])
 
 
 def test_direction_round_trip_is_safe_to_load(tmp_path):
