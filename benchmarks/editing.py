@@ -207,14 +207,14 @@ def table(rows: list[dict[str, Any]]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--checkpoint", type=Path, required=True)
-    parser.add_argument("--attributes", nargs="+", default=["glasses", "hat"])
+    parser.add_argument("--attributes", nargs="+", default=["glasses", "hat"], choices=SCORED)
     parser.add_argument("--strengths", nargs="+", type=float, default=[2.0, 3.0, 4.0])
     parser.add_argument(
         "--edit-layers", nargs="+", default=["all"],
         help="style layers the edit moves, each measured: all, coarse, middle, fine",
     )  # fmt: skip
     parser.add_argument(
-        "--condition-on", nargs="+", default=[], metavar="ATTRIBUTE",
+        "--condition-on", nargs="+", default=[], metavar="ATTRIBUTE", choices=SCORED,
         help="walk along each direction with these attributes' directions projected out "
         "(InterFaceGAN's conditional manipulation), to keep them",
     )  # fmt: skip
