@@ -50,4 +50,12 @@ def float_list(text: str) -> list[float]:
         ) from None
 
 
-__all__ = ["OneLineParser", "UsageError", "float_list", "positive_int", "seed_list"]
+def name_list(text: str) -> list[str]:
+    """Names separated by commas (``beard,glasses``); empty parts are refused."""
+    names = [part.strip() for part in text.split(",")]
+    if not all(names):
+        raise argparse.ArgumentTypeError(f"expected names separated by commas, got {text!r}")
+    return names
+
+
+__all__ = ["OneLineParser", "UsageError", "float_list", "name_list", "positive_int", "seed_list"]

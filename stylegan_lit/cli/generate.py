@@ -9,6 +9,7 @@ Examples::
     stylegan-lit generate last.ckpt --figure truncation --seeds 0-5 --psis 1,0.7,0,-0.7
     stylegan-lit generate last.ckpt --figure interpolation --seeds 0-4 --steps 12 --loop
     stylegan-lit generate last.ckpt --figure edit --attribute hat --seeds 0-7 --strengths=-3,0,3
+    stylegan-lit generate last.ckpt --figure edit --attribute hat --condition-on beard,glasses
     stylegan-lit generate last.ckpt --w proj/projected_w.npz --figure edit --attribute glasses
     stylegan-lit generate last.ckpt --w a/projected_w.npz --figure mixing --col-seeds 5-10
     stylegan-lit generate last.ckpt --w a/projected_w.npz --w b/projected_w.npz \
@@ -37,12 +38,17 @@ from stylegan_lit.cli.arguments import (
     OneLineParser,
     UsageError,
     float_list,
+    name_list,
     positive_int,
     seed_list,
 )
 from stylegan_lit.generate import figures
 from stylegan_lit.generate.animation import find_ffmpeg
-from stylegan_lit.generate.attribute_classifier import TRAINING_STEPS, default_cache_dir
+from stylegan_lit.generate.attribute_classifier import (
+    TRAINING_STEPS,
+    check_attribute_name,
+    default_cache_dir,
+)
 from stylegan_lit.generate.editing import AttributeDirection
 from stylegan_lit.generate.mixing import edit_layers
 from stylegan_lit.generate.options import OptionError, RenderOptions
@@ -135,6 +141,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--strengths=-3,0,3 (with '=') when the list starts with '-'",
     )
     edit.add_argument("--direction", type=Path, help="a saved direction (skips fitting)")
+    edit.add_argument(
+        "--condition-on",
+        type=name_list,
+        default=[],
+        metavar="NAMES",
+        help="attributes to keep while editing, e.g. beard,glasses: their directions are "
+        "projected out of the edited one (InterFaceGAN's conditional manipulation)",
+    )
     edit.add_argument("--num-samples", type=positive_int, default=2000)
     edit.add_argument("--classifier-steps", type=positive_int, default=TRAINING_STEPS)
     edit.add_argument(
@@ -262,6 +276,7 @@ def _run(args: argparse.Namespace, G: Generator, options: RenderOptions) -> list
         classifier_cache=args.classifier_cache or None,
         extremes=args.extremes if args.extremes > 0 else None,
         zoom=zoom,
+        condition_on=args.condition_on,
     )
     print(
         f"{PROG}: {args.attribute} direction: boundary accuracy {direction.accuracy:.3f}, "
@@ -269,6 +284,22 @@ def _run(args: argparse.Namespace, G: Generator, options: RenderOptions) -> list
         file=sys.stderr,
     )
     return paths
+
+
+def _check_edit_attributes(args: argparse.Namespace) -> None:
+    """Refuse, before anything loads, names the classifier cannot learn and a saved
+    direction with ``--condition-on`` (it is drawn as saved)."""
+    if args.direction is not None:
+        if args.condition_on:
+            raise UsageError(
+                "--condition-on applies when the direction is fitted, not to a saved --direction"
+            )
+        return
+    for name in (args.attribute, *args.condition_on):
+        try:
+            check_attribute_name(name)
+        except ValueError as error:
+            raise UsageError(str(error)) from None
 
 
 def _one_line(error: Exception) -> str:
@@ -292,6 +323,8 @@ def main(argv: list[str] | None = None) -> int:
             raise UsageError("--num-draws must be at least 2 to show variation")
         if not 0 <= args.extremes <= 0.5:
             raise UsageError(f"--extremes must be between 0 and 0.5, got {args.extremes}")
+        if args.figure == "edit":
+            _check_edit_attributes(args)
         loaded = load_generator(args.checkpoint, ema=not args.raw)
         options = _render_options(args, loaded)
         for path in _run(args, loaded.generator, options):

@@ -15,6 +15,7 @@ from stylegan_lit.generate.attribute_classifier import (
     BINARY_ATTRIBUTES,
     AttributeClassifier,
     attribute_labels,
+    check_attribute_name,
     train_attribute_classifier,
 )
 from stylegan_lit.generate.editing import (
@@ -105,6 +106,7 @@ __all__ = [
     "VGGWeightsError",
     "assign_ranges",
     "attribute_labels",
+    "check_attribute_name",
     "copy_layers",
     "edit_images",
     "edit_outcome",

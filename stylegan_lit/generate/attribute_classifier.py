@@ -60,6 +60,12 @@ def attribute_labels(
     return values > threshold
 
 
+def check_attribute_name(name: str) -> None:
+    """Raise :class:`ValueError` (as :func:`attribute_labels` would) unless ``name`` is an
+    attribute a classifier can learn with the default thresholds: a check before any work."""
+    attribute_labels(SyntheticFaces(1).attribute_batch(np.arange(1)), name)
+
+
 class AttributeClassifier(nn.Module):
     """Four 3x3 convs (three strided), global average pooling, one logit.
 

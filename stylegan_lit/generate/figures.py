@@ -167,9 +167,15 @@ def write_edit(
     classifier_cache: PathLike | None = None,
     extremes: float | None = 0.25,
     zoom: int = 1,
+    condition_on: Sequence[str] = (),
 ) -> tuple[list[Path], AttributeDirection]:
     """``edit-<attribute>.png`` (a row per seed, a column per strength) and, when the
     direction is fitted here, ``direction-<attribute>.pt`` to reuse with ``direction``.
+
+    ``condition_on`` names attributes to keep: their directions are fitted too and projected
+    out of this one (:meth:`AttributeDirection.conditioned_on`, InterFaceGAN's conditional
+    manipulation); the saved direction is the conditioned one, so reusing it redraws this
+    figure. A given ``direction`` is drawn as it is (condition it before saving it).
 
     Fitting trains an attribute classifier on synthetic renders (see
     :mod:`.attribute_classifier`; kept in and reused from ``classifier_cache`` when one is
@@ -179,20 +185,29 @@ def write_edit(
     """
     outdir = Path(outdir)
     paths = []
-    if direction is None:
+
+    def fitted(name: str) -> AttributeDirection:
         classifier = cached_attribute_classifier(
-            attribute, options.resolution_for(G), img_channels=G.img_channels,
+            name, options.resolution_for(G), img_channels=G.img_channels,
             steps=classifier_steps, cache_dir=classifier_cache,
         )  # fmt: skip
-        direction = find_direction(
+        return find_direction(
             G,
             classifier.predict_proba,
             num_samples,
             replace(options, batch_size=max(options.batch_size, 64)),
             extremes=extremes,
-            attribute=attribute,
+            attribute=name,
         )
+
+    if direction is None:
+        direction = fitted(attribute)
+        kept = [name for name in dict.fromkeys(condition_on) if name != attribute]
+        if kept:
+            direction = direction.conditioned_on([fitted(name) for name in kept])
         paths.append(direction.save(outdir / f"direction-{attribute}.pt"))
+    elif condition_on:
+        raise ValueError("condition_on needs a direction fitted here, not a given one")
     elif direction.normal.shape[0] != G.w_dim:
         raise ValueError(
             f"the direction has {direction.normal.shape[0]} dimensions but this generator's "

@@ -3,7 +3,7 @@ import torch
 from PIL import Image
 
 from stylegan_lit.cli.generate import main
-from stylegan_lit.generate import find_ffmpeg
+from stylegan_lit.generate import AttributeDirection, find_ffmpeg
 
 
 def run(capsys, *argv):
@@ -100,6 +100,24 @@ def test_edit_fits_saves_and_reuses_a_direction(trained_checkpoint, tmp_path, ca
     assert code == 0 and out == [str(tmp_path / "reuse/edit-hat.png")]
 
 
+def test_edit_conditioned_on_other_attributes_saves_the_conditioned_direction(
+    trained_checkpoint, tmp_path, capsys
+):
+    code, out, err = run(
+        capsys, trained_checkpoint, "--figure", "edit", "--attribute", "hat", "--seeds", "0",
+        "--condition-on", "beard,hat", "--num-samples", "200", "--classifier-steps", "30",
+        "--classifier-cache", tmp_path / "classifiers", "--outdir", tmp_path,
+    )  # fmt: skip
+    assert code == 0, err
+    assert out == [str(tmp_path / "edit-hat.png"), str(tmp_path / "direction-hat.pt")]
+    saved = AttributeDirection.load(tmp_path / "direction-hat.pt")
+    assert saved.attribute == "hat | beard"  # the edited attribute itself is not a condition
+    assert sorted(p.name.split("-")[0] for p in (tmp_path / "classifiers").glob("*.pt")) == [
+        "beard",
+        "hat",
+    ]
+
+
 def one_line_error(capsys, *argv):
     code, out, err = run(capsys, *argv)
     assert code != 0 and out == []
@@ -140,6 +158,14 @@ def test_checkpoint_errors_are_one_line(trained_checkpoint, tmp_path, capsys):
         (["--figure", "edit", "--edit-layers", "tiny"], "no 'tiny' styles"),
         (["--noise-mode", "loud"], "invalid choice"),
         (["--figure", "edit", "--extremes", "0.9"], "between 0 and 0.5"),
+        (["--figure", "edit", "--attribute", "glasess"], "unknown face attribute 'glasess'"),
+        (["--figure", "edit", "--attribute", "hair_color"], "not a yes/no or scalar"),
+        (["--figure", "edit", "--condition-on", "beard,yaw"], "'yaw' is continuous"),
+        (["--figure", "edit", "--condition-on", "beard,,hat"], "expected names"),
+        (
+            ["--figure", "edit", "--direction", "saved.pt", "--condition-on", "beard"],
+            "not to a saved --direction",
+        ),
     ],
 )
 def test_bad_arguments_are_one_line_usage_errors(

@@ -13,6 +13,7 @@ from stylegan_lit.generate import (
     edit_images,
     edit_outcome,
     edit_ws,
+    figures,
     find_direction,
     fit_direction,
     labels_from_scores,
@@ -254,14 +255,15 @@ def test_the_classifier_reports_its_held_out_balanced_accuracy():
         train_attribute_classifier("hat", 16, **{**kwargs, "threshold": None, "num_images": 1})
 
 
+def uniform_direction(w_dim: int) -> AttributeDirection:
+    """A unit direction with equal components: any fixed direction does for these tests."""
+    normal = torch.nn.functional.normalize(torch.ones(w_dim), dim=0)
+    return AttributeDirection(normal=normal, offset=0.0, scale=1.0, accuracy=1.0)
+
+
 def test_edit_images_grid_keeps_the_unedited_column(trained):
     G = trained.generator
-    direction = AttributeDirection(
-        normal=torch.nn.functional.normalize(torch.ones(G.w_dim), dim=0),
-        offset=0.0,
-        scale=1.0,
-        accuracy=1.0,
-    )
+    direction = uniform_direction(G.w_dim)
     options = RenderOptions.from_checkpoint(trained)
     grid = edit_images(G, [0, 1], direction, (-2.0, 0.0, 2.0), options)
     assert grid.shape == (2, 3, 3, 16, 16)
@@ -269,3 +271,13 @@ def test_edit_images_grid_keeps_the_unedited_column(trained):
         grid[:, 1], sample_images(G, [0, 1], options=options), rtol=0, atol=1e-5
     )
     assert (grid[:, 0] - grid[:, 2]).abs().max() > 1e-3
+
+
+def test_write_edit_conditions_only_a_direction_it_fits(trained, tmp_path):
+    """A given direction is drawn as saved: conditioning it would need the other
+    attributes' directions fitted on this model, so the combination is refused."""
+    G = trained.generator
+    given = uniform_direction(G.w_dim)
+    with pytest.raises(ValueError, match="fitted here"):
+        figures.write_edit(G, [0], tmp_path, direction=given, condition_on=["beard"])
+    assert not any(tmp_path.iterdir())
