@@ -31,6 +31,8 @@ of this process and of its data workers).
     python benchmarks/quality.py --config configs/demo.yaml                  # its schedule
     python benchmarks/quality.py --config configs/demo.yaml --kimg 4 --every-kimg 2
     python benchmarks/quality.py --config configs/demo.yaml --minutes 3 --model.r1_gamma=1
+    python benchmarks/quality.py --config configs/synthetic-64.yaml --resume OUT/final.ckpt \
+        --kimg 210   # go on where a run stopped (training time then counts from the resume)
 
 Arguments the script does not know are passed to ``stylegan-lit fit`` as overrides. Needs
 the ``bench`` extra (matplotlib) for the plot.
@@ -140,13 +142,15 @@ class QualityProbe(pl.Callback):
         self.rows: list[dict[str, Any]] = []
         self.start = 0.0
         self.eval_seconds = 0.0
+        self.images_at_start = 0
         self._reals: dict[int, dict[str, Any]] = {}  # resolution -> reals, floor, attributes
 
     def train_seconds(self) -> float:
         return time.perf_counter() - self.start - self.eval_seconds
 
-    def on_train_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+    def on_train_start(self, trainer: pl.Trainer, pl_module: Any) -> None:
         self.start = time.perf_counter()
+        self.images_at_start = int(pl_module.images_seen)  # > 0 when resumed
 
     def on_train_batch_end(
         self, trainer: pl.Trainer, pl_module: Any, outputs: Any, batch: Any, batch_idx: int
@@ -354,6 +358,9 @@ def main() -> None:
     parser.add_argument("--config", required=True, help="a stylegan-lit fit config")
     parser.add_argument("--kimg", type=float, default=None, help="total kimg (default: config)")
     parser.add_argument("--minutes", type=float, default=None, help="training time budget")
+    parser.add_argument(
+        "--resume", type=Path, default=None, help="continue this checkpoint (e.g. final.ckpt)"
+    )
     parser.add_argument("--every-kimg", type=float, default=5.0, help="measurement interval")
     parser.add_argument("--num-images", type=int, default=2000, help="samples per measurement")
     parser.add_argument("--classifier-steps", type=int, default=TRAINING_STEPS)
@@ -368,6 +375,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: all)")
     parser.add_argument("--out", type=Path, default=None, help="default: a new temp folder")
     args, overrides = parser.parse_known_args()
+    if args.resume is not None and not args.resume.is_file():
+        parser.error(f"--resume {args.resume} does not exist")
 
     from stylegan_lit.cli.train import build_cli
 
@@ -400,7 +409,7 @@ def main() -> None:
     )  # fmt: skip
     cli.trainer.callbacks.append(probe)
     began = time.perf_counter()
-    cli.trainer.fit(cli.model, datamodule=cli.datamodule)
+    cli.trainer.fit(cli.model, datamodule=cli.datamodule, ckpt_path=args.resume)
     total = time.perf_counter() - began
 
     # The model the rows measure, for figures (with optimizer states: it can be resumed).
@@ -425,7 +434,10 @@ def main() -> None:
         "train_seconds": round(train_seconds, 1),
         "eval_seconds": round(probe.eval_seconds, 1),
         "fit_seconds": round(total, 1),
-        "images_per_second": round(rows[-1]["images"] / max(train_seconds, 1e-9), 1),
+        "resumed_from": str(args.resume) if args.resume else None,
+        "images_per_second": round(
+            (rows[-1]["images"] - probe.images_at_start) / max(train_seconds, 1e-9), 1
+        ),
         "cpu": cpu_model(),
         "threads": torch.get_num_threads(),
         "cores": os.cpu_count(),

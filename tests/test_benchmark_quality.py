@@ -1,7 +1,9 @@
-"""Pure helpers of ``benchmarks/quality.py`` (the benchmark itself trains; never run here)."""
+"""Helpers and command lines of ``benchmarks/quality.py`` and ``ema_sweep.py`` (no training)."""
 
 import importlib.util
 import math
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -28,3 +30,17 @@ def test_attribute_gaps_and_largest():
 def test_swd_of_identical_sets_is_zero():
     images = torch.randint(0, 256, (8, 3, 16, 16), dtype=torch.uint8)
     assert quality.swd_of(images, images.clone())["swd_avg"] == 0.0
+
+
+@pytest.mark.parametrize("script", ["quality.py", "ema_sweep.py"])
+def test_a_missing_checkpoint_to_resume_is_refused_by_name(script, tmp_path):
+    """Refused before the config is built or anything trains, naming the file."""
+    missing = tmp_path / "final.ckpt"
+    done = subprocess.run(
+        [sys.executable, str(PATH.parent / script), "--config", "configs/demo.yaml",
+         "--resume", str(missing), "--out", str(tmp_path / "out")],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert f"--resume {missing} does not exist" in done.stderr
+    assert not (tmp_path / "out").exists()
