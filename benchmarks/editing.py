@@ -45,6 +45,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.machine import cpu_model
+from benchmarks.quality import ATTRIBUTES
 from stylegan_lit.checkpoints import load_generator
 from stylegan_lit.generate import RenderOptions, edit_outcome, find_direction
 from stylegan_lit.generate.attribute_classifier import (
@@ -57,8 +58,9 @@ from stylegan_lit.generate.mixing import edit_layers
 from stylegan_lit.generate.sampling import map_latents, synthesize
 from stylegan_lit.models import Generator
 
-SCORED = ("glasses", "sunglasses", "hat", "beard", "smile", "mouth_open")
-"""Attributes whose classifiers judge the side effects of every edit."""
+SCORED = ATTRIBUTES
+"""Attributes whose classifiers judge the side effects of every edit: those that
+``benchmarks/quality.py`` scores."""
 
 TEST_SEED = 424_242
 """Seed of the latents that are edited (the direction is fitted on seed 0's)."""

@@ -46,7 +46,14 @@ sys.path.insert(0, str(ROOT))
 import lightning.pytorch as pl  # noqa: E402
 
 from benchmarks.machine import cpu_model  # noqa: E402
-from benchmarks.quality import REAL_SEED, save_grid, swd_of, swd_ratio  # noqa: E402
+from benchmarks.quality import (  # noqa: E402
+    REAL_SEED,
+    fit_arguments,
+    fixed_samples,
+    save_grid,
+    swd_of,
+    swd_ratio,
+)
 from stylegan_lit.checkpoint_format import read_meta  # noqa: E402
 from stylegan_lit.checkpoints import read_checkpoint  # noqa: E402
 from stylegan_lit.models import Generator  # noqa: E402
@@ -88,24 +95,6 @@ class ExtraEMAs(pl.Callback):
             trainer.should_stop = True
 
 
-def samples_of(module: Any, generator: Generator, count: int, seed: int) -> torch.Tensor:
-    """``count`` images of ``generator`` at the module's resolution and alpha (random noise,
-    no truncation), in [-1, 1]; the same latents and noise for every generator."""
-    z = torch.randn(count, generator.z_dim, generator=torch.Generator().manual_seed(seed))
-    images = []
-    with torch.no_grad(), torch.random.fork_rng():
-        torch.manual_seed(seed)
-        for chunk in z.split(128):
-            x = generator(
-                chunk.to(module.device),
-                resolution=module.resolution,
-                alpha=module.alpha,
-                noise_mode="random",
-            )
-            images.append(x.float().clamp(-1, 1).cpu())
-    return torch.cat(images)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--config", required=True, help="a stylegan-lit fit config")
@@ -128,20 +117,7 @@ def main() -> None:
         torch.set_num_threads(args.threads)
     out = args.out or Path(tempfile.mkdtemp(prefix="ema-sweep-"))
     out.mkdir(parents=True, exist_ok=True)
-    words = [
-        f"--config={args.config}",
-        f"--trainer.default_root_dir={out / 'run'}",
-        "--trainer.logger=false",
-        "--trainer.enable_checkpointing=false",
-        "--trainer.enable_progress_bar=false",
-        "--trainer.enable_model_summary=false",
-        "--metrics.every_kimg=1e9",
-        "--metrics.at_end=false",
-        "--samples.every_kimg=1e9",
-        "--trainer.max_time=null",
-        *([f"--progressive.total_kimg={args.kimg}"] if args.kimg is not None else []),
-        *overrides,
-    ]
+    words = fit_arguments(args.config, out / "run", args.kimg, overrides)
     cli = build_cli(words, run=False)
     extra = ExtraEMAs(args.half_lives, None if args.minutes is None else args.minutes * 60)
     cli.trainer.callbacks.append(extra)
@@ -170,12 +146,12 @@ def main() -> None:
     }
     generators = {"run_ema": module.generator_ema, "raw": module.generator, **extra.copies}
     for name, generator in generators.items():
-        swd = swd_of(first, samples_of(module, generator, args.num_images, seed=0))
+        swd = swd_of(first, fixed_samples(module, generator, args.num_images, seed=0))
         row[name] = {
             "ratio": round(swd_ratio(swd["swd_avg"], floor["swd_avg"]), 3),
             **{k: round(v, 2) for k, v in swd.items()},
         }
-        save_grid(samples_of(module, generator, 64, seed=1), out / f"samples-{name}.png")
+        save_grid(fixed_samples(module, generator, 64, seed=1), out / f"samples-{name}.png")
         print(f"{name}: ratio {row[name]['ratio']}", file=sys.stderr, flush=True)
     print(json.dumps(row))
 

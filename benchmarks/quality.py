@@ -65,6 +65,7 @@ from stylegan_lit.generate.attribute_classifier import (  # noqa: E402
     default_cache_dir,
 )
 from stylegan_lit.metrics.swd import SlicedWassersteinDistance  # noqa: E402
+from stylegan_lit.models import Generator  # noqa: E402
 
 ATTRIBUTES = ("glasses", "sunglasses", "hat", "beard", "smile", "mouth_open")
 """Yes/no attributes scored (``attribute_labels`` accepts these; colours are not yes/no)."""
@@ -104,6 +105,54 @@ def swd_of(reals: torch.Tensor, others: torch.Tensor, seed: int = 0) -> dict[str
     swd.update(reals, real=True)
     swd.update(others, real=False)
     return swd.compute()
+
+
+def fixed_samples(
+    pl_module: Any,
+    generator: Generator,
+    count: int,
+    seed: int = 0,
+    noise_mode: str = "random",
+    batch_size: int = 128,
+) -> torch.Tensor:
+    """``count`` images in [-1, 1] of ``generator`` (the run's G_ema, its raw G or an EMA
+    copy) at the module's resolution and alpha, without truncation. The latents and the noise
+    depend only on ``seed``, so generators are compared on the same inputs."""
+    z = torch.randn(count, generator.z_dim, generator=torch.Generator().manual_seed(seed))
+    with torch.no_grad(), torch.random.fork_rng():
+        torch.manual_seed(seed)
+        parts = [
+            generator(
+                chunk.to(pl_module.device),
+                resolution=pl_module.resolution,
+                alpha=pl_module.alpha,
+                noise_mode=noise_mode,
+            )
+            .float()
+            .cpu()
+            for chunk in z.split(batch_size)
+        ]
+    return torch.cat(parts).clamp(-1, 1)
+
+
+def fit_arguments(config: str, root: Path, kimg: float | None, overrides: list[str]) -> list[str]:
+    """``stylegan-lit fit`` arguments for a measured run: the config under ``root``, without
+    the run's own logger, checkpoints, progress bar, grids and metrics (the benchmark measures),
+    and without its wall-clock cap (a benchmark's budget counts training time only)."""
+    return [
+        f"--config={config}",
+        f"--trainer.default_root_dir={root}",
+        "--trainer.logger=false",
+        "--trainer.enable_checkpointing=false",
+        "--trainer.enable_progress_bar=false",
+        "--trainer.enable_model_summary=false",
+        "--metrics.every_kimg=1e9",  # measured by the benchmark; the run's own only at 0
+        "--metrics.at_end=false",
+        "--samples.every_kimg=1e9",
+        "--trainer.max_time=null",
+        *([f"--progressive.total_kimg={kimg}"] if kimg is not None else []),
+        *overrides,
+    ]
 
 
 class QualityProbe(pl.Callback):
@@ -182,16 +231,10 @@ class QualityProbe(pl.Callback):
     def samples(
         self, pl_module: Any, count: int, seed: int = 0, noise_mode: str = "random"
     ) -> torch.Tensor:
-        """``count`` G_ema images in [-1, 1] (no truncation), fixed latents."""
-        generator = torch.Generator().manual_seed(seed)
-        z = torch.randn(count, pl_module.generator.z_dim, generator=generator)
-        with torch.random.fork_rng():
-            torch.manual_seed(seed)
-            parts = [
-                pl_module.sample(chunk, noise_mode=noise_mode).float().cpu()
-                for chunk in z.split(self.batch_size)
-            ]
-        return torch.cat(parts).clamp(-1, 1)
+        """``count`` G_ema images (see :func:`fixed_samples`)."""
+        return fixed_samples(
+            pl_module, pl_module.generator_ema, count, seed, noise_mode, self.batch_size
+        )
 
     def measure(self, trainer: pl.Trainer, pl_module: Any) -> dict[str, Any]:
         began = time.perf_counter()
@@ -385,20 +428,7 @@ def main() -> None:
     out = args.out or Path(tempfile.mkdtemp(prefix="quality-"))
     out.mkdir(parents=True, exist_ok=True)
     (out / "quality.jsonl").unlink(missing_ok=True)
-    words = [
-        f"--config={args.config}",
-        f"--trainer.default_root_dir={out / 'run'}",
-        "--trainer.logger=false",
-        "--trainer.enable_checkpointing=false",
-        "--trainer.enable_progress_bar=false",
-        "--trainer.enable_model_summary=false",
-        "--metrics.every_kimg=1e9",  # our probe measures; the run's own metrics only at 0
-        "--metrics.at_end=false",
-        "--samples.every_kimg=1e9",
-        "--trainer.max_time=null",  # --minutes is the budget: training time, not measurements
-        *([f"--progressive.total_kimg={args.kimg}"] if args.kimg is not None else []),
-        *overrides,
-    ]
+    words = fit_arguments(args.config, out / "run", args.kimg, overrides)
     cli = build_cli(words, run=False)
     final_resolution = int(cli.model.generator.resolution)
     cache = Path(args.classifier_cache) if args.classifier_cache else None

@@ -203,8 +203,7 @@ def write_edit(
     if direction is None:
         direction = fitted(attribute)
         kept = [name for name in dict.fromkeys(condition_on) if name != attribute]
-        if kept:
-            direction = direction.conditioned_on([fitted(name) for name in kept])
+        direction = direction.conditioned_on([fitted(name) for name in kept])
         paths.append(direction.save(outdir / f"direction-{attribute}.pt"))
     elif condition_on:
         raise ValueError("condition_on needs a direction fitted here, not a given one")
