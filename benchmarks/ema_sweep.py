@@ -48,14 +48,13 @@ import lightning.pytorch as pl  # noqa: E402
 from benchmarks.machine import cpu_model  # noqa: E402
 from benchmarks.quality import (  # noqa: E402
     REAL_SEED,
+    check_resume,
     fit_arguments,
     fixed_samples,
     save_grid,
     swd_of,
     swd_ratio,
 )
-from stylegan_lit.checkpoint_format import read_meta  # noqa: E402
-from stylegan_lit.checkpoints import read_checkpoint  # noqa: E402
 from stylegan_lit.models import Generator  # noqa: E402
 from stylegan_lit.training.ema import ema_beta, update_ema  # noqa: E402
 
@@ -74,6 +73,7 @@ class ExtraEMAs(pl.Callback):
         self.seconds = seconds
         self.copies: dict[str, Generator] = {}
         self.train_seconds = 0.0
+        self.images_at_start = 0
         self._began = 0.0
 
     def on_train_start(self, trainer: pl.Trainer, pl_module: Any) -> None:
@@ -81,6 +81,7 @@ class ExtraEMAs(pl.Callback):
             f"ema_{h:g}kimg": copy.deepcopy(pl_module.generator_ema).requires_grad_(False)
             for h in self.half_lives
         }
+        self.images_at_start = int(pl_module.images_seen)  # > 0 when resumed
         self._began = time.perf_counter()
 
     def on_train_batch_end(
@@ -106,8 +107,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: all)")
     parser.add_argument("--out", type=Path, default=None, help="default: a new temp folder")
     args, overrides = parser.parse_known_args()
-    if args.resume is not None and not args.resume.is_file():
-        parser.error(f"--resume {args.resume} does not exist")
+    check_resume(parser, args.resume)
     if any(h <= 0 for h in args.half_lives):
         parser.error("--half-lives must be positive")
 
@@ -121,9 +121,6 @@ def main() -> None:
     cli = build_cli(words, run=False)
     extra = ExtraEMAs(args.half_lives, None if args.minutes is None else args.minutes * 60)
     cli.trainer.callbacks.append(extra)
-    images_before = 0
-    if args.resume is not None:
-        images_before = int(read_meta(read_checkpoint(args.resume))["images_seen"])
     cli.trainer.fit(cli.model, datamodule=cli.datamodule, ckpt_path=args.resume)
 
     module = cli.model
@@ -138,7 +135,7 @@ def main() -> None:
         "resolution": int(module.resolution),
         "train_s": round(extra.train_seconds, 1),
         "img_per_s": round(
-            (module.images_seen - images_before) / max(extra.train_seconds, 1e-9), 1
+            (module.images_seen - extra.images_at_start) / max(extra.train_seconds, 1e-9), 1
         ),
         "floor": {k: round(v, 3) for k, v in floor.items()},
         "cpu": cpu_model(),

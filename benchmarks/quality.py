@@ -155,6 +155,12 @@ def fit_arguments(config: str, root: Path, kimg: float | None, overrides: list[s
     ]
 
 
+def check_resume(parser: argparse.ArgumentParser, resume: Path | None) -> None:
+    """Refuse a ``--resume`` checkpoint that does not exist before anything is built."""
+    if resume is not None and not resume.is_file():
+        parser.error(f"--resume {resume} does not exist")
+
+
 class QualityProbe(pl.Callback):
     """Measures G_ema every ``every_kimg`` and at the end; stops after ``minutes`` of training.
 
@@ -418,8 +424,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: all)")
     parser.add_argument("--out", type=Path, default=None, help="default: a new temp folder")
     args, overrides = parser.parse_known_args()
-    if args.resume is not None and not args.resume.is_file():
-        parser.error(f"--resume {args.resume} does not exist")
+    check_resume(parser, args.resume)
 
     from stylegan_lit.cli.train import build_cli
 

@@ -19,7 +19,9 @@ spec.loader.exec_module(ema_sweep)
 
 def fake_run(world_size: int = 1):
     torch.manual_seed(0)
-    module = SimpleNamespace(generator=nn.Linear(3, 2), generator_ema=nn.Linear(3, 2))
+    module = SimpleNamespace(
+        generator=nn.Linear(3, 2), generator_ema=nn.Linear(3, 2), images_seen=0
+    )  # the StyleGANModule attributes the callback reads
     trainer = SimpleNamespace(world_size=world_size, should_stop=False)
     return trainer, module
 
