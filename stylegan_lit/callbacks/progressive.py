@@ -38,6 +38,9 @@ class ProgressiveGrowing(pl.Callback):
         batch_sizes: GLOBAL batch per resolution (all ranks together, as in the paper).
         learning_rates: Learning rate per resolution.
         base_lr: Learning rate where ``learning_rates`` has no entry.
+        lr_rampdown_kimg: Thousands of images at the end of training over which the learning
+            rate falls along a half cosine to zero (0: none, as officially; a deviation for
+            short runs, see :mod:`stylegan_lit.training.schedule`).
         reset_optimizers: Reset Adam's state at each structure change (official behaviour).
     """
 
@@ -51,6 +54,7 @@ class ProgressiveGrowing(pl.Callback):
         batch_sizes: Mapping[int, int] | None = None,
         learning_rates: Mapping[int, float] | None = None,
         base_lr: float = BASE_LEARNING_RATE,
+        lr_rampdown_kimg: float = 0.0,
         reset_optimizers: bool = True,
     ) -> None:
         super().__init__()
@@ -62,6 +66,7 @@ class ProgressiveGrowing(pl.Callback):
             batch_sizes=batch_sizes,
             learning_rates=learning_rates,
             base_lr=base_lr,
+            lr_rampdown_kimg=lr_rampdown_kimg,
         )
         self.final_resolution = final_resolution
         self.reset_optimizers = reset_optimizers

@@ -6,6 +6,11 @@ next resolution (alpha 0 -> 1), then ``stable_kimg`` stable, until ``final_resol
 trains stable until ``total_kimg``. During a fade-in the batch size and learning rate are those
 of the new resolution, as officially.
 
+One deviation, off by default: ``lr_rampdown_kimg`` lowers the learning rate along a half
+cosine to zero over the last thousands of images of training (the shape of the official
+projector's ramp-down). Short runs at a high learning rate end wherever the adversarial game
+happens to swing; ramping down lets G settle, and its EMA with it.
+
 A *level* is one resolution's stretch of training, from the start of its fade-in to the
 start of the next one. Each level is one Lightning epoch, so the data module is rebuilt at
 each resolution change.
@@ -48,7 +53,7 @@ class Phase:
         resolution: Resolution G and D run at (the new one during a fade-in).
         alpha: Fade-in weight of the newest block; 1 when stable.
         batch_size: Global minibatch (all ranks together).
-        learning_rate: Adam learning rate of G and D.
+        learning_rate: Adam learning rate of G and D (ramp-down included).
         level_start: First image of this level (start of its fade-in).
         level_stop: First image of the next level, or ``total_images`` at the last one.
         lod: Official level of detail (``log2(final) - log2(resolution) + 1 - alpha``
@@ -81,6 +86,8 @@ class ProgressiveSchedule:
         batch_sizes: Global batch per resolution; every resolution trained must be present.
         learning_rates: Learning rate per resolution; missing resolutions use ``base_lr``.
         base_lr: Learning rate for resolutions not in ``learning_rates``.
+        lr_rampdown_kimg: Thousands of images at the end of training over which the
+            learning rate falls along a half cosine to zero (0: none, as officially).
     """
 
     def __init__(
@@ -93,6 +100,7 @@ class ProgressiveSchedule:
         batch_sizes: Mapping[int, int] | None = None,
         learning_rates: Mapping[int, float] | None = None,
         base_lr: float = BASE_LEARNING_RATE,
+        lr_rampdown_kimg: float = 0.0,
     ) -> None:
         start_log2 = check_resolution(start_resolution, name="start_resolution")
         final_log2 = check_resolution(final_resolution, name="final_resolution")
@@ -105,11 +113,16 @@ class ProgressiveSchedule:
             ("stable_kimg", stable_kimg),
             ("fade_kimg", fade_kimg),
             ("total_kimg", total_kimg),
+            ("lr_rampdown_kimg", lr_rampdown_kimg),
         ):
             if not math.isfinite(value) or value < 0:
                 raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
         if total_kimg <= 0:
             raise ValueError(f"total_kimg must be positive, got {total_kimg!r}")
+        if lr_rampdown_kimg > total_kimg:
+            raise ValueError(
+                f"lr_rampdown_kimg ({lr_rampdown_kimg}) must not exceed total_kimg ({total_kimg})"
+            )
         if base_lr <= 0:
             raise ValueError(f"base_lr must be positive, got {base_lr!r}")
         self.resolutions = [2**k for k in range(start_log2, final_log2 + 1)]
@@ -135,6 +148,7 @@ class ProgressiveSchedule:
             batch_sizes=batch_sizes,
             learning_rates=learning_rates,
             base_lr=base_lr,
+            lr_rampdown_kimg=lr_rampdown_kimg,
         )
         """The constructor's arguments: checkpoints keep them, so a reader can tell where a run
         stood from its image count alone."""
@@ -146,6 +160,7 @@ class ProgressiveSchedule:
         self.batch_sizes = batch_sizes
         self.learning_rates = learning_rates
         self.base_lr = base_lr
+        self.rampdown_images = round(lr_rampdown_kimg * 1000)
         self._stream_starts = self._compute_stream_starts()
 
     @property
@@ -200,7 +215,17 @@ class ProgressiveSchedule:
         return max(images_seen - self.batch_sizes[self.resolutions[level]], 0)
 
     def learning_rate(self, resolution: int) -> float:
+        """The resolution's learning rate, before any ramp-down."""
         return self.learning_rates.get(resolution, self.base_lr)
+
+    def rampdown_factor(self, images_seen: int) -> float:
+        """Multiplier of the learning rate after ``images_seen`` images: 1 until the last
+        ``lr_rampdown_kimg``, then a half cosine down to 0 at ``total_kimg``."""
+        remaining = self.total_images - images_seen
+        if self.rampdown_images == 0 or remaining >= self.rampdown_images:
+            return 1.0
+        done = 1.0 - max(remaining, 0) / self.rampdown_images
+        return 0.5 * (1.0 + math.cos(math.pi * done))
 
     def phase(self, images_seen: int) -> Phase:
         """The training state after ``images_seen`` images: what the next batch trains with.
@@ -229,7 +254,7 @@ class ProgressiveSchedule:
             resolution=resolution,
             alpha=alpha,
             batch_size=self.batch_sizes[resolution],
-            learning_rate=self.learning_rate(resolution),
+            learning_rate=self.learning_rate(resolution) * self.rampdown_factor(images_seen),
             level_start=self.level_start(level),
             level_stop=self.level_stop(level),
             lod=lod,
@@ -243,5 +268,9 @@ class ProgressiveSchedule:
                 f"{res:>5} px: kimg {self.level_start(level) / 1000:g}-"
                 f"{self.level_stop(level) / 1000:g}, batch {self.batch_sizes[res]}, "
                 f"lr {self.learning_rate(res):g}"
+            )
+        if self.rampdown_images:
+            lines.append(
+                f"learning rate ramps down to 0 over the last {self.rampdown_images / 1000:g} kimg"
             )
         return "\n".join(lines)

@@ -81,6 +81,8 @@ def test_no_fade_means_instant_growth():
         (dict(fade_kimg=float("nan")), "fade_kimg"),
         (dict(total_kimg=0), "total_kimg"),
         (dict(learning_rates={16: -0.1}), r"learning_rates\[16\]"),
+        (dict(lr_rampdown_kimg=-1), "lr_rampdown_kimg"),
+        (dict(total_kimg=5, lr_rampdown_kimg=6), "lr_rampdown_kimg"),
     ],
 )
 def test_bad_values_name_the_field(kwargs, field):
@@ -104,3 +106,26 @@ def test_streams_start_where_the_last_full_batch_of_the_level_before_stopped():
     ]  # fmt: skip
     assert schedule.config["batch_sizes"] == {8: 300, 16: 400, 32: 500}
     assert ProgressiveSchedule(**schedule.config).phase(2000) == schedule.phase(2000)
+
+
+def test_learning_rate_ramps_down_along_a_half_cosine_to_zero_at_the_end():
+    # 10 kimg in all, the last 4 ramped: full rate to 6 kimg, half at 8, zero at 10.
+    schedule = ProgressiveSchedule(8, 16, stable_kimg=1, fade_kimg=1, total_kimg=10,
+                                   batch_sizes={8: 4, 16: 4}, learning_rates={8: 0.01},
+                                   base_lr=0.002, lr_rampdown_kimg=4)  # fmt: skip
+    rates = [schedule.phase(n).learning_rate for n in (0, 6000, 7000, 8000, 9000, 9999)]
+    assert rates[0] == 0.01  # 8 px, before the ramp: the resolution's own rate
+    assert rates[1] == 0.002
+    assert rates[2] == pytest.approx(0.002 * (1 + 2**-0.5) / 2)
+    assert rates[3] == pytest.approx(0.001)
+    assert rates[4] == pytest.approx(0.002 * (1 - 2**-0.5) / 2)
+    assert 0 < rates[5] < 1e-8
+    assert rates[1:] == sorted(rates[1:], reverse=True)
+    assert schedule.config["lr_rampdown_kimg"] == 4
+    assert ProgressiveSchedule(**schedule.config).phase(8000) == schedule.phase(8000)
+    assert "ramps down to 0 over the last 4 kimg" in schedule.describe()
+
+
+def test_no_rampdown_by_default(official):
+    assert official.phase(24_999_999).learning_rate == 0.003
+    assert "ramps down" not in official.describe()
