@@ -6,8 +6,8 @@ built-in synthetic faces this script measures it the way InterFaceGAN does:
 1. An attribute classifier (trained on renders with known labels, cached, see
    :func:`~stylegan_lit.generate.attribute_classifier.cached_attribute_classifier`) scores
    ``--direction-samples`` generated faces; the direction is the normal of a linear boundary
-   fitted in W on the most and least confident quarters
-   (:func:`~stylegan_lit.generate.editing.find_direction`).
+   fitted in W on all of them, labelled at P > 0.5
+   (:func:`~stylegan_lit.generate.editing.find_direction` and its ``DEFAULT_EXTREMES``).
 2. ``--seeds`` fresh latents (drawn from another seed than the fit's) are pushed
    ``strength`` scales (one scale = the fitting samples' spread along the normal) towards
    the other decision (:func:`~stylegan_lit.generate.editing.edit_outcome`): faces without

@@ -49,7 +49,7 @@ from stylegan_lit.generate.attribute_classifier import (
     check_attribute_name,
     default_cache_dir,
 )
-from stylegan_lit.generate.editing import AttributeDirection
+from stylegan_lit.generate.editing import DEFAULT_EXTREMES, AttributeDirection
 from stylegan_lit.generate.mixing import edit_layers
 from stylegan_lit.generate.options import OptionError, RenderOptions
 from stylegan_lit.generate.projection import load_projected_ws
@@ -160,9 +160,9 @@ def build_parser() -> argparse.ArgumentParser:
     edit.add_argument(
         "--extremes",
         type=float,
-        default=0.25,
+        default=DEFAULT_EXTREMES or 0.0,
         help="fit on this fraction of samples at each end of the classifier's ranking "
-        "(default 0.25); 0: all samples, labelled at P > 0.5",
+        "(InterFaceGAN's choice, e.g. 0.25); 0 (the default): all samples, labelled at P > 0.5",
     )
     edit.add_argument(
         "--edit-layers", default="all", help="all, or a style range: coarse, middle, fine"

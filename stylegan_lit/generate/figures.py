@@ -21,7 +21,12 @@ from stylegan_lit.generate.attribute_classifier import (
     TRAINING_STEPS,
     cached_attribute_classifier,
 )
-from stylegan_lit.generate.editing import AttributeDirection, edit_images, find_direction
+from stylegan_lit.generate.editing import (
+    DEFAULT_EXTREMES,
+    AttributeDirection,
+    edit_images,
+    find_direction,
+)
 from stylegan_lit.generate.images import PathLike, save_grid, save_images, seed_names
 from stylegan_lit.generate.interpolation import Space, frames_of, interpolate
 from stylegan_lit.generate.mixing import assign_ranges, style_mixing, style_ranges
@@ -165,7 +170,7 @@ def write_edit(
     num_samples: int = 2000,
     classifier_steps: int = TRAINING_STEPS,
     classifier_cache: PathLike | None = None,
-    extremes: float | None = 0.25,
+    extremes: float | None = DEFAULT_EXTREMES,
     zoom: int = 1,
     condition_on: Sequence[str] = (),
 ) -> tuple[list[Path], AttributeDirection]:

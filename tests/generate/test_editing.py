@@ -183,15 +183,24 @@ def linear_scorer(G, gain: float = 3.0):
 
 def test_find_direction_recovers_a_known_linear_attribute(linear_G):
     scorer, in_w, bias = linear_scorer(linear_G)
-    # Every sample labelled by its score (the default fits only the two extreme quarters,
-    # whose boundary tilts with the anisotropy of W; measured 0.93 here).
-    direction = find_direction(linear_G, scorer, 1000, extremes=None, attribute="linear")
+    # Every sample labelled by its score, the default (the two extreme quarters give a
+    # boundary that tilts with the anisotropy of W; measured 0.93 here).
+    direction = find_direction(linear_G, scorer, 1000, attribute="linear")
     true_normal = in_w / in_w.norm()
     assert float(direction.normal @ true_normal) > 0.95  # measured 0.978
     ws = map_seeds(linear_G, range(100_000, 100_400))  # not among the fitting samples
     truth = ws[:, 0] @ in_w > bias
     assert float(((direction.distance(ws) > 0) == truth).float().mean()) > 0.95  # measured 0.98
     assert direction.attribute == "linear"
+
+
+def test_find_direction_ranks_when_no_sample_crosses_the_threshold(linear_G):
+    """A generator that shows the attribute nowhere (every score under 0.5) still has a
+    direction along which the score grows: the fit falls back to the ranking's ends."""
+    scorer, in_w, _ = linear_scorer(linear_G)
+    with pytest.warns(UserWarning, match="every sample on one side of 0.5"):
+        direction = find_direction(linear_G, lambda x: 0.4 * scorer(x), 1000, attribute="rare")
+    assert float(direction.normal @ (in_w / in_w.norm())) > 0.8
 
 
 @pytest.mark.parametrize("control", [False, True])
