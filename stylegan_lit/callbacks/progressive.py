@@ -135,7 +135,7 @@ class ProgressiveGrowing(pl.Callback):
             for optimizer in trainer.optimizers:
                 optimizer.state.clear()
             self.optimizer_resets += 1
-        set_learning_rate(trainer.optimizers, phase.learning_rate)
+        set_learning_rate(trainer.optimizers, phase.learning_rate, phase.resolution)
 
     def on_train_batch_end(
         self,

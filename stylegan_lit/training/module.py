@@ -57,6 +57,9 @@ class StyleGANModule(pl.LightningModule):
         ema_half_life_kimg: Half-life of the G EMA in thousands of images (10).
         noise_lr_multiplier: Learning-rate multiplier of G's noise strengths (1 officially;
             see :mod:`stylegan_lit.training.optim` for when a smaller one helps).
+        coarse_lr_multiplier: Learning-rate multiplier of G's synthesis blocks two or more
+            octaves below the resolution being trained (1 officially; a deviation, see
+            :mod:`stylegan_lit.training.optim`).
         betas: Adam betas (0, 0.99 officially).
         eps: Adam epsilon.
         max_nonfinite_steps: Consecutive skipped steps after which training stops.
@@ -99,6 +102,7 @@ class StyleGANModule(pl.LightningModule):
         style_mixing_prob: float = 0.9,
         ema_half_life_kimg: float = 10.0,
         noise_lr_multiplier: float = 1.0,
+        coarse_lr_multiplier: float = 1.0,
         betas: tuple[float, float] = (0.0, 0.99),
         eps: float = 1e-8,
         max_nonfinite_steps: int = 10,
@@ -120,6 +124,8 @@ class StyleGANModule(pl.LightningModule):
             raise ValueError(f"style_mixing_prob must be in [0, 1], got {style_mixing_prob}")
         if noise_lr_multiplier <= 0:
             raise ValueError(f"noise_lr_multiplier must be positive, got {noise_lr_multiplier}")
+        if coarse_lr_multiplier <= 0:
+            raise ValueError(f"coarse_lr_multiplier must be positive, got {coarse_lr_multiplier}")
         if max_microbatch is not None and max_microbatch < 1:
             raise ValueError(f"max_microbatch must be positive, got {max_microbatch}")
         if generator.img_channels != discriminator.img_channels:
@@ -189,12 +195,12 @@ class StyleGANModule(pl.LightningModule):
         hp = self.hp
         phase = self.phase
         lr = BASE_LEARNING_RATE if phase is None else phase.learning_rate
-        g_groups = parameter_groups(self.generator, hp.noise_lr_multiplier)
+        g_groups = parameter_groups(self.generator, hp.noise_lr_multiplier, hp.coarse_lr_multiplier)
         optimizers: list[torch.optim.Optimizer] = [
             torch.optim.Adam(groups, lr=lr, betas=tuple(hp.betas), eps=hp.eps)
             for groups in (g_groups, parameter_groups(self.discriminator))
         ]
-        set_learning_rate(optimizers, lr)
+        set_learning_rate(optimizers, lr, self.resolution)
         return optimizers
 
     # ------------------------------------------------------------------ progress

@@ -1,4 +1,5 @@
-"""Optimizer groups: the noise strengths' learning-rate multiplier holds through training."""
+"""Optimizer groups: the noise strengths' and the coarse blocks' learning-rate multipliers hold
+through training."""
 
 import pytest
 import torch
@@ -22,6 +23,47 @@ def test_one_group_by_default_and_the_strengths_apart_otherwise():
 def test_a_non_positive_multiplier_is_refused():
     with pytest.raises(ValueError, match="noise_lr_multiplier must be positive"):
         tiny_module(noise_lr_multiplier=0.0)
+    with pytest.raises(ValueError, match="coarse_lr_multiplier must be positive"):
+        tiny_module(coarse_lr_multiplier=-1.0)
+
+
+def test_coarse_groups_split_g_by_block_and_slow_blocks_two_octaves_down():
+    G = tiny_module().generator  # blocks at 4, 8 and 16 px
+    groups = parameter_groups(G, 0.5, 0.25)
+    grouped = [id(p) for group in groups for p in group["params"]]
+    assert sorted(grouped) == sorted(id(p) for p in G.parameters())  # a partition
+    assert {g["resolution"] for g in groups} == {None, 4, 8, 16}
+    assert {id(p) for p in G.mapping.parameters()} == {
+        id(p) for g in groups if g["resolution"] is None for p in g["params"]
+    }
+    block8 = {id(p) for g in groups if g["resolution"] == 8 for p in g["params"]}
+    assert {id(p) for p in G.synthesis.to_rgb["8"].parameters()} <= block8
+    optimizer = torch.optim.Adam(groups, lr=1.0)
+
+    def rates(resolution):
+        set_learning_rate([optimizer], 0.01, resolution)
+        return {
+            (g["resolution"], g["lr_multiplier"]): pytest.approx(g["lr"])
+            for g in optimizer.param_groups
+        }
+
+    full = {(None, 1.0): 0.01, **{(r, m): 0.01 * m for r in (4, 8, 16) for m in (1.0, 0.5)}}
+    assert rates(8) == full and rates(None) == full  # nothing two octaves below 8 px
+    at16 = rates(16)
+    assert at16 == {**full, (4, 1.0): 0.0025, (4, 0.5): 0.00125}
+    with pytest.raises(ValueError, match="generator with a synthesis network"):
+        parameter_groups(tiny_module().discriminator, coarse_lr_multiplier=0.5)
+
+
+def test_training_applies_the_coarse_rate_once_two_levels_sit_on_a_block(tmp_path):
+    module = tiny_module(coarse_lr_multiplier=0.25)
+    trainer = tiny_trainer(tmp_path, [tiny_growth(total_kimg=0.072)])  # ends fading in 16 px
+    trainer.fit(module, datamodule=tiny_data())
+    lr = module.schedule.phase(0).learning_rate
+    g_optimizer = trainer.optimizers[0]
+    rates = {g["resolution"]: g["lr"] for g in g_optimizer.param_groups}
+    assert rates == {None: lr, 4: pytest.approx(0.25 * lr), 8: lr, 16: lr}
+    assert {g["lr"] for g in trainer.optimizers[1].param_groups} == {lr}  # D: full rate
 
 
 def test_the_first_adam_step_moves_strengths_by_the_multiplied_rate(tmp_path):
