@@ -158,6 +158,7 @@ def measure(args: argparse.Namespace) -> list[dict[str, Any]]:
                 "conditioned_on": conditions,
                 "strength": strength,
                 "seeds": args.seeds,
+                "direction_samples": args.direction_samples,
                 "with_attribute_before": round(float((~lacked).float().mean()), 3),
                 "flip_rate": round(real.flip_rate, 3),
                 "add_rate": round(float(real.flipped[lacked].float().mean()), 3)
