@@ -23,7 +23,7 @@ from stylegan_lit.training.ema import ema_beta, update_ema
 from stylegan_lit.training.guard import FiniteStepGuard, NonFiniteLossError
 from stylegan_lit.training.latents import LatentDraw, draw_latents
 from stylegan_lit.training.objectives import LossKind, make_objective
-from stylegan_lit.training.optim import parameter_groups, set_learning_rate
+from stylegan_lit.training.optim import check_saved_groups, parameter_groups, set_learning_rate
 from stylegan_lit.training.passes import GANPasses
 from stylegan_lit.training.schedule import BASE_LEARNING_RATE, Phase, ProgressiveSchedule
 
@@ -191,14 +191,21 @@ class StyleGANModule(pl.LightningModule):
         ):
             load_network_state(network, checkpoint, prefix, f"init_from {path}")
 
+    def parameter_groups(self) -> list[list[dict[str, Any]]]:
+        """G's and D's optimizer groups under this module's learning-rate multipliers."""
+        hp = self.hp
+        return [
+            parameter_groups(self.generator, hp.noise_lr_multiplier, hp.coarse_lr_multiplier),
+            parameter_groups(self.discriminator),
+        ]
+
     def configure_optimizers(self) -> list[torch.optim.Optimizer]:
         hp = self.hp
         phase = self.phase
         lr = BASE_LEARNING_RATE if phase is None else phase.learning_rate
-        g_groups = parameter_groups(self.generator, hp.noise_lr_multiplier, hp.coarse_lr_multiplier)
         optimizers: list[torch.optim.Optimizer] = [
             torch.optim.Adam(groups, lr=lr, betas=tuple(hp.betas), eps=hp.eps)
-            for groups in (g_groups, parameter_groups(self.discriminator))
+            for groups in self.parameter_groups()
         ]
         set_learning_rate(optimizers, lr, self.resolution)
         return optimizers
@@ -371,6 +378,11 @@ class StyleGANModule(pl.LightningModule):
         # checkpoint's counters out of it first.
         meta = read_meta(checkpoint)
         check_networks_match(meta, self.generator, self.discriminator)
+        saved_states = checkpoint.get("optimizer_states") or []
+        if saved_states:  # absent from a weights-only save
+            expected = self.parameter_groups()
+            for saved, groups, network in zip(saved_states, expected, ("G", "D"), strict=True):
+                check_saved_groups(saved, groups, network)
         self.images_seen = int(meta["images_seen"])
         self.guard.skipped = int(meta.get("nonfinite_skips", 0))
         self._d_steps = int(meta.get("d_steps", 0))

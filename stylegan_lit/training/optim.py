@@ -26,12 +26,13 @@ trained one.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import torch
 from torch import nn
 
+from stylegan_lit.checkpoint_format import CheckpointError
 from stylegan_lit.nn.noise import NoiseInjection
 
 COARSE_OCTAVES = 2
@@ -97,6 +98,25 @@ def set_learning_rate(
             group["lr"] = rate
 
 
+def check_saved_groups(
+    saved: Mapping[str, Any], groups: Sequence[Mapping[str, Any]], network: str
+) -> None:
+    """Refuse an optimizer state saved with other groups than ``groups`` (the multipliers
+    decide them), before Adam's own loader fails with a message that names neither.
+
+    Raises:
+        CheckpointError: naming the network and both layouts.
+    """
+    had = [len(group["params"]) for group in saved.get("param_groups", [])]
+    want = [len(group["params"]) for group in groups]
+    if had != want:
+        raise CheckpointError(
+            f"the checkpoint's {network} optimizer has parameter groups of {had} tensors, this "
+            f"config's has {want}: model.noise_lr_multiplier or model.coarse_lr_multiplier "
+            "differs from the run that wrote it (resume with that run's values)"
+        )
+
+
 def is_coarse(block: int | None, resolution: int | None) -> bool:
     """Whether G's block at ``block`` px (``None``: not a synthesis block) lies
     :data:`COARSE_OCTAVES` or more octaves below the trained ``resolution``."""
@@ -104,5 +124,6 @@ def is_coarse(block: int | None, resolution: int | None) -> bool:
 
 
 __all__ = [
-    "COARSE_OCTAVES", "is_coarse", "noise_strengths", "parameter_groups", "set_learning_rate",
+    "COARSE_OCTAVES", "check_saved_groups", "is_coarse", "noise_strengths", "parameter_groups",
+    "set_learning_rate",
 ]  # fmt: skip

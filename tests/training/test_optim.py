@@ -4,6 +4,7 @@ through training."""
 import pytest
 import torch
 
+from stylegan_lit.checkpoint_format import CheckpointError
 from stylegan_lit.training.optim import noise_strengths, parameter_groups, set_learning_rate
 from tests.training.helpers import tiny_data, tiny_growth, tiny_module, tiny_trainer
 
@@ -83,3 +84,14 @@ def test_the_first_adam_step_moves_strengths_by_the_multiplied_rate(tmp_path):
     # (1% slack: the difference of two float32 weights near 1 is rounded to ~1e-7)
     assert 0.09 * lr < max(strengths.values()) <= 0.1 * lr * 1.01
     assert 0.9 * lr < max(others.values()) <= lr * 1.01
+
+
+def test_resuming_under_other_multipliers_is_refused_naming_them(tmp_path):
+    trainer = tiny_trainer(tmp_path, [tiny_growth()], max_steps=1)
+    trainer.fit(tiny_module(coarse_lr_multiplier=0.25), datamodule=tiny_data())
+    ckpt = tmp_path / "coarse.ckpt"
+    trainer.save_checkpoint(ckpt)
+    with pytest.raises(CheckpointError, match=r"G optimizer .* or model.coarse_lr_multiplier differs"):
+        tiny_trainer(tmp_path, [tiny_growth()]).fit(
+            tiny_module(), datamodule=tiny_data(), ckpt_path=ckpt
+        )
