@@ -3,10 +3,11 @@
 GPUs from Ampere on have bf16 tensor cores, and CPUs with matrix units (Intel AMX) ran the
 training step 2.7x faster in bf16 at 64 px with the official channels. CPUs with AVX-512 bf16
 instructions but no matrix units (AMD Zen 4, Intel Cooper Lake) are not given bf16 by
-default: on an AMD EPYC the official-size step ran about 2x faster in bf16, but the demo's
-64-channel network trained 6.5x *slower* (973 s against 151 s in ``quality_guard.py``), and
-small networks are what CPU users train. They, and CPUs without native bf16 at all, get
-``32-true``; setting ``trainer.precision: bf16-mixed`` overrides the choice.
+default, because the gain there depends on the CPU and the network's size: on an AMD EPYC
+the official-size step ran about 2x faster in bf16 and the demo's network 12-16% faster
+(2026-12-07; an earlier reading of 6.5x slower was not reproduced), while on an Intel Xeon
+without AMX the demo's network ran at 0.71x of fp32. They, and CPUs without native bf16 at
+all, get ``32-true``; setting ``trainer.precision: bf16-mixed`` overrides the choice.
 
 bf16 keeps fp32's exponent range, so unlike fp16 it needs no loss scaling; R1 and the
 gradient penalty are computed in fp32 either way (see

@@ -91,7 +91,7 @@ def test_resuming_under_other_multipliers_is_refused_naming_them(tmp_path):
     trainer.fit(tiny_module(coarse_lr_multiplier=0.25), datamodule=tiny_data())
     ckpt = tmp_path / "coarse.ckpt"
     trainer.save_checkpoint(ckpt)
-    with pytest.raises(CheckpointError, match=r"G optimizer .* or model.coarse_lr_multiplier differs"):
+    with pytest.raises(CheckpointError, match=r"G optimizer .*coarse_lr_multiplier differs"):
         tiny_trainer(tmp_path, [tiny_growth()]).fit(
             tiny_module(), datamodule=tiny_data(), ckpt_path=ckpt
         )
