@@ -98,22 +98,40 @@ def set_learning_rate(
             group["lr"] = rate
 
 
+GROUP_SETTINGS: tuple[tuple[str, object], ...] = (
+    ("lr_multiplier", 1.0), ("resolution", None), ("coarse_lr_multiplier", 1.0),
+)  # fmt: skip
+"""The keys :func:`parameter_groups` sets beside ``params``, with their value where absent."""
+
+
+def _group_layout(groups: Sequence[Mapping[str, Any]]) -> list[tuple[object, ...]]:
+    """Per group: its number of tensors and its :data:`GROUP_SETTINGS`."""
+    return [
+        (len(group["params"]), *(group.get(key, absent) for key, absent in GROUP_SETTINGS))
+        for group in groups
+    ]
+
+
 def check_saved_groups(
     saved: Mapping[str, Any], groups: Sequence[Mapping[str, Any]], network: str
 ) -> None:
-    """Refuse an optimizer state saved with other groups than ``groups`` (the multipliers
-    decide them), before Adam's own loader fails with a message that names neither.
+    """Refuse an optimizer state saved with other groups than ``groups``: another layout
+    would fail in Adam's own loader with a message that names neither, and other multipliers
+    in the same layout would be restored silently over the config's (Adam's loader keeps a
+    saved group's settings).
 
     Raises:
-        CheckpointError: naming the network and both layouts.
+        CheckpointError: naming the network and both groups' (tensors, multiplier,
+            block resolution, coarse multiplier).
     """
-    had = [len(group["params"]) for group in saved.get("param_groups", [])]
-    want = [len(group["params"]) for group in groups]
+    had = _group_layout(saved.get("param_groups", []))
+    want = _group_layout(groups)
     if had != want:
         raise CheckpointError(
-            f"the checkpoint's {network} optimizer has parameter groups of {had} tensors, this "
-            f"config's has {want}: model.noise_lr_multiplier or model.coarse_lr_multiplier "
-            "differs from the run that wrote it (resume with that run's values)"
+            f"the checkpoint's {network} optimizer has parameter groups (tensors, "
+            f"lr_multiplier, resolution, coarse_lr_multiplier) {had}, this config's {want}: "
+            "model.noise_lr_multiplier or model.coarse_lr_multiplier differs from the run "
+            "that wrote it (resume with that run's values)"
         )
 
 

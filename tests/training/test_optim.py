@@ -95,3 +95,13 @@ def test_resuming_under_other_multipliers_is_refused_naming_them(tmp_path):
         tiny_trainer(tmp_path, [tiny_growth()]).fit(
             tiny_module(), datamodule=tiny_data(), ckpt_path=ckpt
         )
+    # The same groups at another rate: Adam's loader would keep the saved 0.25 silently.
+    with pytest.raises(CheckpointError, match=r"G optimizer .*coarse_lr_multiplier differs"):
+        tiny_trainer(tmp_path, [tiny_growth()]).fit(
+            tiny_module(coarse_lr_multiplier=0.5), datamodule=tiny_data(), ckpt_path=ckpt
+        )
+    same = tiny_module(coarse_lr_multiplier=0.25)
+    tiny_trainer(tmp_path, [tiny_growth(total_kimg=0.016)]).fit(
+        same, datamodule=tiny_data(), ckpt_path=ckpt
+    )
+    assert same.images_seen == 16  # the run's own settings resume
