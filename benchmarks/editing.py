@@ -18,6 +18,12 @@ built-in synthetic faces this script measures it the way InterFaceGAN does:
 4. Side effects: for every other attribute, the mean absolute change of its classifier's
    P(attribute) under the edit, beside the same under the random directions.
 
+``--refine`` optimises each fitted direction on the images so that the edit flips the
+attribute and keeps the other scored ones (:mod:`stylegan_lit.generate.edit_refinement`).
+A refined direction is tuned against the classifiers that guided it, so judge it with
+``--judge-seed N``: the flips and side effects are then scored by independently trained
+classifiers (other weights, batches and renders), not by the guides.
+
 Prints a table and JSON lines (``--out DIR`` also writes ``editing.jsonl``): per attribute,
 edited style layers (``--edit-layers``: all, as InterFaceGAN, or the coarse, middle or fine
 range of the style-mixing figure) and strength the flip rate, the rate among faces that
@@ -29,6 +35,7 @@ seconds. Renders at the resolution and alpha the checkpoint reached, with const 
 
     python benchmarks/editing.py --checkpoint runs/synthetic-64/checkpoints/last.ckpt
     python benchmarks/editing.py --checkpoint CKPT --attributes glasses hat sunglasses --seeds 500
+    python benchmarks/editing.py --checkpoint CKPT --refine --judge-seed 1 --strengths 3 6
 """
 
 from __future__ import annotations
@@ -37,6 +44,7 @@ import argparse
 import json
 import sys
 import time
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +55,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks.machine import cpu_model
 from benchmarks.quality import ATTRIBUTES
 from stylegan_lit.checkpoints import load_generator
-from stylegan_lit.generate import RenderOptions, edit_outcome, find_direction
+from stylegan_lit.generate import (
+    LabelledSamples,
+    Refinement,
+    RenderOptions,
+    direction_from_samples,
+    edit_outcome,
+    label_samples,
+    refine_direction,
+)
 from stylegan_lit.generate.attribute_classifier import (
     TRAINING_STEPS,
     cached_attribute_classifier,
@@ -109,33 +125,48 @@ def measure(args: argparse.Namespace) -> list[dict[str, Any]]:
     resolution = options.resolution_for(G)
     cache = Path(args.classifier_cache) if args.classifier_cache else None
     began = time.perf_counter()
-    scorers = {
-        name: cached_attribute_classifier(
-            name, min(resolution, 64), steps=args.classifier_steps,
-            img_channels=G.img_channels, cache_dir=cache,
-        )
-        for name in sorted(set(SCORED) | set(args.attributes) | set(args.condition_on))
-    }  # fmt: skip
+
+    def classifiers(seed: int) -> dict[str, Any]:
+        return {
+            name: cached_attribute_classifier(
+                name, min(resolution, 64), steps=args.classifier_steps,
+                img_channels=G.img_channels, cache_dir=cache, seed=seed,
+            )
+            for name in sorted(set(SCORED) | set(args.attributes) | set(args.condition_on))
+        }  # fmt: skip
+
+    guides = classifiers(0)  # label the fitting samples and guide the refinement
+    scorers = guides if args.judge_seed == 0 else classifiers(args.judge_seed)  # judge edits
     print(f"[editing] classifiers ready in {time.perf_counter() - began:.0f} s", flush=True)
     z = torch.randn(args.seeds, G.z_dim, generator=torch.Generator().manual_seed(TEST_SEED))
     ws = map_latents(G, z, options)
     unedited = scores_of(G, ws, scorers, options)
     rows: list[dict[str, Any]] = []
-    fitted: dict[str, AttributeDirection] = {}
+    pools: dict[str, LabelledSamples] = {}
+    refinement = (
+        Refinement(strength=args.refine_strength, steps=args.refine_steps,
+                   keep_weight=args.keep_weight)
+        if args.refine else None
+    )  # fmt: skip
 
-    def direction_of(name: str) -> AttributeDirection:
-        """The attribute's InterFaceGAN direction, fitted once per run."""
-        if name not in fitted:
-            fitted[name] = find_direction(
-                G, scorers[name].predict_proba, args.direction_samples, options, attribute=name
+    def fitted(name: str) -> AttributeDirection:
+        """The attribute's InterFaceGAN direction; its scored samples are kept per run."""
+        if name not in pools:
+            pools[name] = label_samples(
+                G, guides[name].predict_proba, args.direction_samples, options
             )
-        return fitted[name]
+        return direction_from_samples(pools[name], attribute=name)
 
     for attribute in args.attributes:
         began = time.perf_counter()
         scorer = scorers[attribute].predict_proba
         conditions = [name for name in args.condition_on if name != attribute]
-        direction = direction_of(attribute).conditioned_on([direction_of(n) for n in conditions])
+        direction = fitted(attribute).conditioned_on([fitted(n) for n in conditions])
+        if refinement is not None:
+            keep = {name: clf for name, clf in guides.items() if name != attribute}
+            direction = refine_direction(
+                G, direction, guides[attribute], keep, pools[attribute], options, refinement
+            )
         controls = [direction.random_like(seed) for seed in range(args.random_directions)]
         for layer_name, strength in [(n, v) for n in args.edit_layers for v in args.strengths]:
             layers = edit_layers(resolution, layer_name)
@@ -159,6 +190,8 @@ def measure(args: argparse.Namespace) -> list[dict[str, Any]]:
                 "strength": strength,
                 "seeds": args.seeds,
                 "direction_samples": args.direction_samples,
+                "refinement": asdict(refinement) if refinement else None,
+                "judge_seed": args.judge_seed,
                 "with_attribute_before": round(float((~lacked).float().mean()), 3),
                 "flip_rate": round(real.flip_rate, 3),
                 "add_rate": round(float(real.flipped[lacked].float().mean()), 3)
@@ -220,6 +253,19 @@ def main() -> None:
         "--condition-on", nargs="+", default=[], metavar="ATTRIBUTE", choices=SCORED,
         help="walk along each direction with these attributes' directions projected out "
         "(InterFaceGAN's conditional manipulation), to keep them",
+    )  # fmt: skip
+    parser.add_argument(
+        "--refine", action="store_true",
+        help="refine each direction on the images so the edit keeps the other scored "
+        "attributes (stylegan_lit.generate.edit_refinement)",
+    )  # fmt: skip
+    parser.add_argument("--refine-strength", type=float, default=Refinement.strength)
+    parser.add_argument("--refine-steps", type=int, default=Refinement.steps)
+    parser.add_argument("--keep-weight", type=float, default=Refinement.keep_weight)
+    parser.add_argument(
+        "--judge-seed", type=int, default=0,
+        help="score the edits with classifiers trained from this seed (0: the ones that "
+        "labelled the fit and guided the refinement; another gives independent judges)",
     )  # fmt: skip
     parser.add_argument("--seeds", type=int, default=300, help="edited latents")
     parser.add_argument("--direction-samples", type=int, default=2000)

@@ -61,13 +61,14 @@ import lightning.pytorch as pl  # noqa: E402
 from benchmarks.machine import cpu_model  # noqa: E402
 from stylegan_lit.callbacks.steps import crossed_multiple  # noqa: E402
 from stylegan_lit.generate.attribute_classifier import (  # noqa: E402
+    SCORED_ATTRIBUTES,
     TRAINING_STEPS,
     default_cache_dir,
 )
 from stylegan_lit.metrics.swd import SlicedWassersteinDistance  # noqa: E402
 from stylegan_lit.models import Generator  # noqa: E402
 
-ATTRIBUTES = ("glasses", "sunglasses", "hat", "beard", "smile", "mouth_open")
+ATTRIBUTES = SCORED_ATTRIBUTES
 """Yes/no attributes scored (``attribute_labels`` accepts these; colours are not yes/no)."""
 
 REAL_SEED = 7919

@@ -49,6 +49,7 @@ from stylegan_lit.generate.attribute_classifier import (
     check_attribute_name,
     default_cache_dir,
 )
+from stylegan_lit.generate.edit_refinement import Refinement
 from stylegan_lit.generate.editing import DEFAULT_EXTREMES, AttributeDirection
 from stylegan_lit.generate.mixing import edit_layers
 from stylegan_lit.generate.options import OptionError, RenderOptions
@@ -148,6 +149,18 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAMES",
         help="attributes to keep while editing, e.g. beard,glasses: their directions are "
         "projected out of the edited one (InterFaceGAN's conditional manipulation)",
+    )
+    edit.add_argument(
+        "--refine",
+        action="store_true",
+        help="optimise the fitted direction on the images so the edit keeps the other "
+        "attributes' classifier scores (trains their classifiers once; see README, editing)",
+    )
+    edit.add_argument(
+        "--refine-strength",
+        type=float,
+        default=Refinement.strength,
+        help="the strength (in scales) the refinement flips the attribute at",
     )
     edit.add_argument("--num-samples", type=positive_int, default=2000)
     edit.add_argument("--classifier-steps", type=positive_int, default=TRAINING_STEPS)
@@ -277,6 +290,7 @@ def _run(args: argparse.Namespace, G: Generator, options: RenderOptions) -> list
         extremes=args.extremes if args.extremes > 0 else None,
         zoom=zoom,
         condition_on=args.condition_on,
+        refine=Refinement(strength=args.refine_strength) if args.refine else None,
     )
     print(
         f"{PROG}: {args.attribute} direction: boundary accuracy {direction.accuracy:.3f}, "
@@ -290,9 +304,10 @@ def _check_edit_attributes(args: argparse.Namespace) -> None:
     """Refuse, before anything loads, names the classifier cannot learn and a saved
     direction with ``--condition-on`` (it is drawn as saved)."""
     if args.direction is not None:
-        if args.condition_on:
+        if args.condition_on or args.refine:
             raise UsageError(
-                "--condition-on applies when the direction is fitted, not to a saved --direction"
+                "--condition-on and --refine apply when the direction is fitted, not to a "
+                "saved --direction"
             )
         return
     for name in (args.attribute, *args.condition_on):

@@ -18,10 +18,15 @@ from stylegan_lit.generate.attribute_classifier import (
     check_attribute_name,
     train_attribute_classifier,
 )
+from stylegan_lit.generate.edit_refinement import (
+    Refinement,
+    refine_direction,
+)
 from stylegan_lit.generate.editing import (
     AttributeDirection,
     EditOutcome,
     LabelledSamples,
+    direction_from_samples,
     edit_images,
     edit_outcome,
     edit_ws,
@@ -98,6 +103,7 @@ __all__ = [
     "Projection",
     "ProjectionError",
     "ProjectionSettings",
+    "Refinement",
     "RenderOptions",
     "SeedError",
     "StochasticVariation",
@@ -108,6 +114,7 @@ __all__ = [
     "attribute_labels",
     "check_attribute_name",
     "copy_layers",
+    "direction_from_samples",
     "edit_images",
     "edit_outcome",
     "edit_ws",
@@ -131,6 +138,7 @@ __all__ = [
     "map_seeds",
     "parse_seeds",
     "project",
+    "refine_direction",
     "render_latents",
     "sample_images",
     "save_gif",

@@ -26,11 +26,20 @@ from stylegan_lit.data import FaceAttributes, SyntheticFaces
 BINARY_ATTRIBUTES: tuple[str, ...] = ("glasses", "sunglasses", "hat", "beard")
 """Attributes that are true or false for each synthetic face."""
 
+SCORED_ATTRIBUTES: tuple[str, ...] = (*BINARY_ATTRIBUTES, "smile", "mouth_open")
+"""The yes/no attributes the quality and editing benchmarks score and a refined edit keeps
+(:mod:`.edit_refinement`): the binary ones and two expressions cut at
+:data:`DEFAULT_THRESHOLDS`."""
+
 TRAINING_STEPS = 3000
 """Adam steps of :func:`train_attribute_classifier` by default. At 400 (the earlier default)
 glasses, smile and mouth_open stayed at chance on held-out 32 px renders (balanced accuracy
 0.50-0.52); at 3,000 steps on 8,192 renders glasses reached 0.85, hat 0.99 and mouth_open
 0.69, in about 50 s per attribute on one CPU thread."""
+
+DATA_SEED = 1_000_003
+"""Which synthetic faces classifiers train on by default: not the training runs' seed 0, so a
+classifier is not judged on the GAN's training faces."""
 
 DEFAULT_THRESHOLDS: dict[str, float] = {"smile": 0.4, "mouth_open": 0.5, "eye_open": 0.3}
 """Cut points that turn some continuous attributes into yes/no ones (e.g. smiling)."""
@@ -163,7 +172,7 @@ def train_attribute_classifier(
     threshold: float | None = None,
     img_channels: int = 3,
     seed: int = 0,
-    data_seed: int = 1_000_003,
+    data_seed: int = DATA_SEED,
     validation_images: int = 1024,
     noise_std: float = 0.05,
     color_jitter: bool = True,
@@ -273,22 +282,31 @@ def cached_attribute_classifier(
     steps: int = TRAINING_STEPS,
     img_channels: int = 3,
     cache_dir: str | os.PathLike[str] | None,
+    seed: int = 0,
 ) -> AttributeClassifier:
     """:func:`train_attribute_classifier` with its other arguments at their defaults, kept in
     ``cache_dir`` (e.g. :func:`default_cache_dir`; ``None``: train, keep nothing) and reused.
 
     Training renders thousands of faces and takes about a minute per attribute on a CPU, and
-    the result depends only on the attribute, resolution, channels and steps, which name the
-    file.
+    the result depends only on the attribute, resolution, channels, steps and seed, which
+    name the file. A ``seed`` other than 0 draws other initial weights, batches and renders
+    (``data_seed`` moves with it): a second, independent classifier of the same attribute,
+    to judge edits that were fitted or refined with the first.
     """
     path = None
     if cache_dir is not None:
-        name = f"{attribute}-{resolution}px-{img_channels}ch-{steps}steps-v{CACHE_FORMAT}.pt"
-        path = Path(cache_dir) / name
+        name = f"{attribute}-{resolution}px-{img_channels}ch-{steps}steps"
+        name += f"-seed{seed}" if seed else ""
+        path = Path(cache_dir) / f"{name}-v{CACHE_FORMAT}.pt"
         if path.is_file():
             return load_classifier(path)
     classifier = train_attribute_classifier(
-        attribute, resolution, steps=steps, img_channels=img_channels
+        attribute,
+        resolution,
+        steps=steps,
+        img_channels=img_channels,
+        seed=seed,
+        data_seed=DATA_SEED + seed,
     )
     if path is not None:
         save_classifier(classifier, path)

@@ -312,6 +312,34 @@ def labels_from_scores(scores: Tensor, extremes: float | None = None) -> tuple[T
     return kept, labels
 
 
+def direction_from_samples(
+    samples: LabelledSamples,
+    *,
+    extremes: float | None = DEFAULT_EXTREMES,
+    method: Method = "logistic",
+    l2: float = 1e-3,
+    attribute: str | None = None,
+) -> AttributeDirection:
+    """Fit the attribute's direction in W to scored samples (:func:`label_samples`).
+
+    By default every sample is fitted, labelled by its score at P > 0.5 (``extremes=None``,
+    :data:`DEFAULT_EXTREMES`); a fraction fits only that share of samples at each end of the
+    score ranking (InterFaceGAN's choice). See :func:`labels_from_scores` and
+    :func:`fit_direction`.
+    """
+    kept, labels = labels_from_scores(samples.scores, extremes)
+    if extremes is None and bool(labels.all()) == bool(labels.any()):
+        # A weak generator may show the attribute on no sample (or on all): the threshold
+        # then gives one class, and only the ranking can still say where it grows.
+        warnings.warn(
+            f"{attribute or 'the attribute'}: the scorer puts every sample on one side of "
+            f"0.5; fitting the {FALLBACK_EXTREMES:g} of samples at each end of its ranking",
+            stacklevel=3,
+        )
+        kept, labels = labels_from_scores(samples.scores, FALLBACK_EXTREMES)
+    return fit_direction(samples.ws[kept], labels, method=method, l2=l2, attribute=attribute)
+
+
 def find_direction(
     G: Generator,
     scorer: ImageScorer,
@@ -324,25 +352,12 @@ def find_direction(
     attribute: str | None = None,
     seed: int = 0,
 ) -> AttributeDirection:
-    """Sample, score with ``scorer``, and fit the attribute's direction in W.
-
-    By default every sample is fitted, labelled by the scorer at P > 0.5 (``extremes=None``,
-    :data:`DEFAULT_EXTREMES`); a fraction fits only that share of samples at each end of the
-    score ranking (InterFaceGAN's choice). See :func:`label_samples`,
-    :func:`labels_from_scores` and :func:`fit_direction`.
-    """
+    """Sample, score with ``scorer``, and fit the attribute's direction in W
+    (:func:`label_samples`, then :func:`direction_from_samples`)."""
     samples = label_samples(G, scorer, num_samples, options, seed=seed)
-    kept, labels = labels_from_scores(samples.scores, extremes)
-    if extremes is None and bool(labels.all()) == bool(labels.any()):
-        # A weak generator may show the attribute on no sample (or on all): the threshold
-        # then gives one class, and only the ranking can still say where it grows.
-        warnings.warn(
-            f"{attribute or 'the attribute'}: the scorer puts every sample on one side of "
-            f"0.5; fitting the {FALLBACK_EXTREMES:g} of samples at each end of its ranking",
-            stacklevel=2,
-        )
-        kept, labels = labels_from_scores(samples.scores, FALLBACK_EXTREMES)
-    return fit_direction(samples.ws[kept], labels, method=method, l2=l2, attribute=attribute)
+    return direction_from_samples(
+        samples, extremes=extremes, method=method, l2=l2, attribute=attribute
+    )
 
 
 def edit_images(

@@ -18,14 +18,19 @@ from torch import Tensor
 
 from stylegan_lit.generate.animation import save_gif, save_mp4
 from stylegan_lit.generate.attribute_classifier import (
+    SCORED_ATTRIBUTES,
     TRAINING_STEPS,
+    AttributeClassifier,
     cached_attribute_classifier,
 )
+from stylegan_lit.generate.edit_refinement import Refinement, refine_direction
 from stylegan_lit.generate.editing import (
     DEFAULT_EXTREMES,
     AttributeDirection,
+    LabelledSamples,
+    direction_from_samples,
     edit_images,
-    find_direction,
+    label_samples,
 )
 from stylegan_lit.generate.images import PathLike, save_grid, save_images, seed_names
 from stylegan_lit.generate.interpolation import Space, frames_of, interpolate
@@ -173,16 +178,20 @@ def write_edit(
     extremes: float | None = DEFAULT_EXTREMES,
     zoom: int = 1,
     condition_on: Sequence[str] = (),
+    refine: Refinement | None = None,
 ) -> tuple[list[Path], AttributeDirection]:
     """``edit-<attribute>.png`` (a row per seed, a column per strength) and, when the
     direction is fitted here, ``direction-<attribute>.pt`` to reuse with ``direction``.
 
     ``condition_on`` names attributes to keep: their directions are fitted too and projected
     out of this one (:meth:`AttributeDirection.conditioned_on`, InterFaceGAN's conditional
-    manipulation); the saved direction is the conditioned one, so reusing it redraws this
-    figure. A given ``direction`` is drawn as it is (condition it before saving it).
+    manipulation). ``refine`` then optimises the direction on the images so that the edit
+    flips the attribute while every other :data:`SCORED_ATTRIBUTES` classifier's score stays
+    (:func:`~stylegan_lit.generate.edit_refinement.refine_direction`). The saved direction
+    is the final one, so reusing it redraws this figure. A given ``direction`` is drawn as
+    it is (condition or refine it before saving it).
 
-    Fitting trains an attribute classifier on synthetic renders (see
+    Fitting trains attribute classifiers on synthetic renders (see
     :mod:`.attribute_classifier`; kept in and reused from ``classifier_cache`` when one is
     given), so it only makes sense for a model of the synthetic faces; for other data, fit
     a direction with :func:`fit_direction` and your labels.
@@ -190,28 +199,32 @@ def write_edit(
     """
     outdir = Path(outdir)
     paths = []
+    scoring = replace(options, batch_size=max(options.batch_size, 64))
 
-    def fitted(name: str) -> AttributeDirection:
-        classifier = cached_attribute_classifier(
+    def classifier(name: str) -> AttributeClassifier:
+        return cached_attribute_classifier(
             name, options.resolution_for(G), img_channels=G.img_channels,
             steps=classifier_steps, cache_dir=classifier_cache,
         )  # fmt: skip
-        return find_direction(
-            G,
-            classifier.predict_proba,
-            num_samples,
-            replace(options, batch_size=max(options.batch_size, 64)),
-            extremes=extremes,
-            attribute=name,
-        )
+
+    def scored(name: str) -> LabelledSamples:
+        return label_samples(G, classifier(name).predict_proba, num_samples, scoring)
 
     if direction is None:
-        direction = fitted(attribute)
+        pool = scored(attribute)
+        direction = direction_from_samples(pool, extremes=extremes, attribute=attribute)
         kept = [name for name in dict.fromkeys(condition_on) if name != attribute]
-        direction = direction.conditioned_on([fitted(name) for name in kept])
+        direction = direction.conditioned_on(
+            [direction_from_samples(scored(n), extremes=extremes, attribute=n) for n in kept]
+        )
+        if refine is not None:
+            keep = {n: classifier(n) for n in SCORED_ATTRIBUTES if n != attribute}
+            direction = refine_direction(
+                G, direction, classifier(attribute), keep, pool, scoring, refine, layers=layers
+            )
         paths.append(direction.save(outdir / f"direction-{attribute}.pt"))
-    elif condition_on:
-        raise ValueError("condition_on needs a direction fitted here, not a given one")
+    elif condition_on or refine is not None:
+        raise ValueError("condition_on and refine need a direction fitted here, not a given one")
     elif direction.normal.shape[0] != G.w_dim:
         raise ValueError(
             f"the direction has {direction.normal.shape[0]} dimensions but this generator's "

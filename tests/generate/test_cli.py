@@ -4,6 +4,7 @@ from PIL import Image
 
 from stylegan_lit.cli.generate import main
 from stylegan_lit.generate import AttributeDirection, find_ffmpeg
+from stylegan_lit.generate.attribute_classifier import SCORED_ATTRIBUTES
 
 
 def run(capsys, *argv):
@@ -118,6 +119,32 @@ def test_edit_conditioned_on_other_attributes_saves_the_conditioned_direction(
     ]
 
 
+def test_edit_refine_saves_a_refined_direction(trained_checkpoint, tmp_path, capsys):
+    """``--refine`` starts from the fitted direction and saves where the refinement took it,
+    after training a classifier for every scored attribute it keeps."""
+    common = [
+        "--figure", "edit", "--attribute", "hat", "--seeds", "0", "--num-samples", "200",
+        "--classifier-steps", "30", "--classifier-cache", tmp_path / "classifiers",
+    ]  # fmt: skip
+    code, _, err = run(capsys, trained_checkpoint, *common, "--outdir", tmp_path / "fit")
+    assert code == 0, err
+    code, out, err = run(
+        capsys, trained_checkpoint, *common, "--refine", "--outdir", tmp_path / "refined"
+    )
+    assert code == 0, err
+    assert out == [
+        str(tmp_path / "refined/edit-hat.png"),
+        str(tmp_path / "refined/direction-hat.pt"),
+    ]
+    fitted = AttributeDirection.load(tmp_path / "fit/direction-hat.pt")
+    refined = AttributeDirection.load(tmp_path / "refined/direction-hat.pt")
+    assert float(refined.normal.norm()) == pytest.approx(1.0, abs=1e-5)
+    assert float(refined.normal @ fitted.normal) < 0.9999  # it moved
+    assert sorted(p.name.split("-")[0] for p in (tmp_path / "classifiers").glob("*.pt")) == sorted(
+        SCORED_ATTRIBUTES
+    )
+
+
 def one_line_error(capsys, *argv):
     code, out, err = run(capsys, *argv)
     assert code != 0 and out == []
@@ -166,6 +193,7 @@ def test_checkpoint_errors_are_one_line(trained_checkpoint, tmp_path, capsys):
             ["--figure", "edit", "--direction", "saved.pt", "--condition-on", "beard"],
             "not to a saved --direction",
         ),
+        (["--figure", "edit", "--direction", "saved.pt", "--refine"], "not to a saved --direction"),
     ],
 )
 def test_bad_arguments_are_one_line_usage_errors(
