@@ -14,16 +14,23 @@ against it, in the spirit of learned latent directions with a content term (Zhua
 control claim states. Starting from the fitted normal, for latents w of a labelled pool and
 the unit direction u:
 
-    loss(u) = E_w [ BCE(f(G(w + s_w k sigma(u) u)), the other decision)
-                    + keep_weight * sum_b (p_b(G(w + s_w k sigma(u) u)) - p_b(G(w)))^2 ]
+    loss(u) = E_w [ BCE(f(G(w')), the other decision)
+                    + keep_weight * sum_b (p_b(G(w')) - p_b(G(w)))^2
+                    + content_weight * |low(G(w')) - low(G(w))|^2 ],  w' = w + s_w k sigma u
 
 where s_w is +1 for faces without the attribute and -1 for faces with it (each is pushed
 towards the other decision, as :func:`~stylegan_lit.generate.editing.edit_outcome`
-measures), k the strength in scales, sigma(u) the spread of the pool's w along u (so a
-strength stays "k standard deviations" whatever u becomes, and a random direction of the
-same scale remains the fair control), f the attribute classifier's logit and p_b the
-probabilities of the attributes to keep. Gradients flow through G's synthesis and the
-classifiers, as in projection; G and the classifiers are not changed.
+measures), k the strength in scales, sigma the starting direction's scale (kept, as
+:meth:`~stylegan_lit.generate.editing.AttributeDirection.conditioned_on` keeps it: a
+strength moves w as far as before, so the refinement can only turn the step, not lengthen
+it, and a random direction of the same scale stays the fair control), f the attribute
+classifier's logit and p_b the
+probabilities of the attributes to keep, and low() the image average-pooled to
+``content_resolution`` (8 px by default): a content term that lets an edit draw something
+small (frames, a brim) but charges it for what the classifiers do not watch and a person
+would, such as the skin or hair colour of the whole face or the head's layout. Gradients
+flow through G's synthesis and the classifiers, as in projection; G and the classifiers
+are not changed.
 
 A classifier can be fooled by patterns no person would call the attribute, and an optimised
 direction finds such patterns more readily than a fitted one. The direction stays one
@@ -56,14 +63,18 @@ class Refinement:
     """Settings of :func:`refine_direction`.
 
     Attributes:
-        strength: The edit strength optimised for, in scales (standard deviations of the
-            pool along the direction). 3 is a typical InterFaceGAN edit.
+        strength: The edit strength optimised for, in the starting direction's scales
+            (its fitting samples' standard deviation along it). 3 is a typical
+            InterFaceGAN edit.
         steps: Adam steps.
         batch_size: Latents per step (rendered with gradients: memory grows with it).
         learning_rate: Adam's step on the (unnormalised) direction vector, whose norm is 1
             at the start.
         keep_weight: Weight of the squared probability changes of the kept attributes
             against the flip term (a binary cross-entropy).
+        content_weight: Weight of the mean squared change of the image average-pooled to
+            ``content_resolution`` (pixels in [-1, 1]).
+        content_resolution: Size of that low-pass image.
         seed: Order in which the pool's latents are drawn.
     """
 
@@ -72,13 +83,17 @@ class Refinement:
     batch_size: int = 16
     learning_rate: float = 0.01
     keep_weight: float = 4.0
+    content_weight: float = 10.0
+    content_resolution: int = 8
     seed: int = 0
 
     def __post_init__(self) -> None:
         if self.strength <= 0 or self.steps < 1 or self.batch_size < 1:
             raise ValueError("strength must be > 0, steps and batch_size >= 1")
-        if self.learning_rate <= 0 or self.keep_weight < 0:
-            raise ValueError("learning_rate must be > 0 and keep_weight >= 0")
+        if self.learning_rate <= 0 or min(self.keep_weight, self.content_weight) < 0:
+            raise ValueError("learning_rate must be > 0, keep_weight and content_weight >= 0")
+        if self.content_resolution < 1:
+            raise ValueError("content_resolution must be >= 1")
 
 
 @contextmanager
@@ -100,6 +115,11 @@ def _step(
 ) -> Tensor:
     """ws [N, L, D] moved ``signs * strength`` scales along unit ``u`` on the masked layers."""
     return ws + (signs * strength).reshape(-1, 1, 1) * mask[None, :, None] * (scale * u)
+
+
+def _low_pass(images: Tensor, size: int) -> Tensor:
+    """Images [N, C, H, W] average-pooled to [N, C, size, size] (the content term's view)."""
+    return F.adaptive_avg_pool2d(images, min(size, images.shape[-1]))
 
 
 def _boundary(projection: Tensor, labels: Tensor) -> tuple[float, float]:
@@ -151,9 +171,8 @@ def refine_direction(
             used by default).
 
     Returns:
-        The refined direction: its unit normal, the pool's spread along it as ``scale``,
-        and the best threshold along it on the pool's labels as ``offset`` and
-        ``accuracy``.
+        The refined direction: its unit normal, the start's ``scale``, and the best
+        threshold along the normal on the pool's labels as ``offset`` and ``accuracy``.
     """
     labels = pool.scores > 0.5
     if len(labels) < 2 or bool(labels.all()) or not bool(labels.any()):
@@ -165,6 +184,7 @@ def refine_direction(
     mask = torch.zeros(ws.shape[1], device=device)
     mask[list(range(ws.shape[1]) if layers is None else layers)] = 1
     first_layer = ws[:, 0].float()
+    scale = torch.tensor(direction.scale, device=device)
     scorers = [m for m in (attribute, *keep.values()) if isinstance(m, nn.Module)]
     with _frozen([G, *scorers]):
         with torch.no_grad():
@@ -175,19 +195,21 @@ def refine_direction(
                 )
                 for name, score in keep.items()
             }
+            low_before = _low_pass(images, settings.content_resolution).to(device)
         vector = direction.normal.detach().float().to(device).clone().requires_grad_(True)
         optimizer = torch.optim.Adam([vector], lr=settings.learning_rate)
         order = torch.Generator().manual_seed(settings.seed)
         for _ in range(settings.steps):
             batch = torch.randint(len(ws), (settings.batch_size,), generator=order).to(device)
             u = vector / vector.norm()
-            scale = (first_layer @ u).std()
             edited = _step(ws[batch], u, scale, signs[batch], settings.strength, mask)
             rendered = options.synthesis(G, edited)
             loss = F.softplus(-signs[batch] * attribute(rendered)).mean()
             for name, score in keep.items():
                 moved = torch.sigmoid(score(rendered)) - kept_before[name][batch]
                 loss = loss + settings.keep_weight * moved.square().mean()
+            low = _low_pass(rendered, settings.content_resolution)
+            loss = loss + settings.content_weight * (low - low_before[batch]).square().mean()
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
@@ -195,13 +217,7 @@ def refine_direction(
         normal = (vector / vector.norm()).detach().cpu()
         projection = first_layer.cpu() @ normal
         offset, accuracy = _boundary(projection, labels.cpu())
-    return replace(
-        direction,
-        normal=normal,
-        offset=offset,
-        scale=float(projection.std()),
-        accuracy=accuracy,
-    )
+    return replace(direction, normal=normal, offset=offset, accuracy=accuracy)
 
 
 __all__ = ["LogitScorer", "Refinement", "refine_direction"]
