@@ -145,7 +145,7 @@ def measure(args: argparse.Namespace) -> list[dict[str, Any]]:
     pools: dict[str, LabelledSamples] = {}
     refinement = (
         Refinement(strength=args.refine_strength, steps=args.refine_steps,
-                   keep_weight=args.keep_weight)
+                   keep_weight=args.keep_weight, content_weight=args.content_weight)
         if args.refine else None
     )  # fmt: skip
 
@@ -262,6 +262,7 @@ def main() -> None:
     parser.add_argument("--refine-strength", type=float, default=Refinement.strength)
     parser.add_argument("--refine-steps", type=int, default=Refinement.steps)
     parser.add_argument("--keep-weight", type=float, default=Refinement.keep_weight)
+    parser.add_argument("--content-weight", type=float, default=Refinement.content_weight)
     parser.add_argument(
         "--judge-seed", type=int, default=0,
         help="score the edits with classifiers trained from this seed (0: the ones that "

@@ -10,6 +10,7 @@ Examples::
     stylegan-lit generate last.ckpt --figure interpolation --seeds 0-4 --steps 12 --loop
     stylegan-lit generate last.ckpt --figure edit --attribute hat --seeds 0-7 --strengths=-3,0,3
     stylegan-lit generate last.ckpt --figure edit --attribute hat --condition-on beard,glasses
+    stylegan-lit generate last.ckpt --figure edit --attribute glasses --refine
     stylegan-lit generate last.ckpt --w proj/projected_w.npz --figure edit --attribute glasses
     stylegan-lit generate last.ckpt --w a/projected_w.npz --figure mixing --col-seeds 5-10
     stylegan-lit generate last.ckpt --w a/projected_w.npz --w b/projected_w.npz \
