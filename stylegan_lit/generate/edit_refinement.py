@@ -24,19 +24,20 @@ measures), k the strength in scales, sigma the starting direction's scale (kept,
 :meth:`~stylegan_lit.generate.editing.AttributeDirection.conditioned_on` keeps it: a
 strength moves w as far as before, so the refinement can only turn the step, not lengthen
 it, and a random direction of the same scale stays the fair control), f the attribute
-classifier's logit and p_b the
-probabilities of the attributes to keep, and low() the image average-pooled to
-``content_resolution`` (8 px by default): a content term that lets an edit draw something
-small (frames, a brim) but charges it for what the classifiers do not watch and a person
-would, such as the skin or hair colour of the whole face or the head's layout. Gradients
-flow through G's synthesis and the classifiers, as in projection; G and the classifiers
-are not changed.
+classifier's logit and p_b the probabilities of the attributes to keep, and low() the
+image average-pooled to ``content_resolution`` (8 px by default): a content term that lets
+an edit draw something small (frames, a brim) but charges it for what the classifiers do
+not watch and a person would, such as the skin or hair colour of the whole face or the
+head's layout. Gradients flow through G's synthesis and the classifiers, as in projection;
+G and the classifiers are not changed. This step is ours, beyond the StyleGAN paper and
+InterFaceGAN; off unless asked for (``--refine``).
 
 A classifier can be fooled by patterns no person would call the attribute, and an optimised
 direction finds such patterns more readily than a fitted one. The direction stays one
 linear step in W, shared by every face, which limits this; still, judge a refined edit by
 its images (``stylegan-lit generate --figure edit --refine``) and, where it matters, with a
-classifier trained independently of the one used here.
+classifier trained independently of the one used here (``benchmarks/editing.py --refine
+--judge-seed 1``).
 """
 
 from __future__ import annotations
@@ -161,7 +162,8 @@ def refine_direction(
         G: The generator (not changed).
         direction: The start, e.g. from :func:`~stylegan_lit.generate.editing.find_direction`.
         attribute: Logit of the edited attribute (e.g. its classifier module).
-        keep: Logits of the attributes the edit should not change, by name.
+        keep: Logits of the attributes the edit should not change, by name. Scorers that
+            are modules are moved to G's device.
         pool: Latents with the attribute's scores (P > 0.5: has it), e.g. from
             :func:`~stylegan_lit.generate.editing.label_samples`; at least two, both
             decisions present.
@@ -186,6 +188,8 @@ def refine_direction(
     first_layer = ws[:, 0].float()
     scale = torch.tensor(direction.scale, device=device)
     scorers = [m for m in (attribute, *keep.values()) if isinstance(m, nn.Module)]
+    for module in scorers:  # the images are rendered where G is
+        module.to(device)
     with _frozen([G, *scorers]):
         with torch.no_grad():
             images = synthesize(G, pool.ws, options)
