@@ -19,12 +19,12 @@ gen --figure variation --seeds 0-3 --outdir "$work/variation"
 gen --figure truncation --seeds 0-5 --outdir "$work/truncation"
 gen --figure interpolation --seeds 0-4 --steps 10 --loop --space w --outdir "$work/interp"
 for attribute in glasses hat; do
-  gen --figure edit --attribute "$attribute" --seeds 0-7 --strengths=-6,-3,0,3,6 \
+  gen --figure edit --attribute "$attribute" --seeds 0-7 --strengths=-6,-3,0,3,6 --refine \
     --outdir "$work/edit-$attribute"
 done
 
 # Projection: synthetic faces the model never saw (render seed 2,000,003; training used 0)
-# projected into W+, then edited with the glasses direction fitted above.
+# projected into W+, then edited with the (refined) glasses direction found above.
 python - "$work/photos" <<'PY'
 import sys
 from pathlib import Path
