@@ -33,15 +33,30 @@ def test_load_refuses_other_files(tmp_path):
 def test_cache_trains_once_per_key(tmp_path, monkeypatch):
     calls = []
 
-    def fake_training(attribute, resolution, *, steps, img_channels):
-        calls.append((attribute, resolution, steps, img_channels))
+    def fake_training(attribute, resolution, *, steps, img_channels, seed, data_seed):
+        calls.append((attribute, resolution, steps, img_channels, seed, data_seed))
         return _classifier(attribute, resolution)
 
     monkeypatch.setattr(ac, "train_attribute_classifier", fake_training)
     first = ac.cached_attribute_classifier("hat", 16, steps=5, cache_dir=tmp_path)
     second = ac.cached_attribute_classifier("hat", 16, steps=5, cache_dir=tmp_path)
     ac.cached_attribute_classifier("hat", 16, steps=6, cache_dir=tmp_path)
-    assert calls == [("hat", 16, 5, 3), ("hat", 16, 6, 3)]
+    # Another seed is another classifier (an independent judge): other weights and renders.
+    ac.cached_attribute_classifier("hat", 16, steps=5, cache_dir=tmp_path, seed=1)
+    ac.cached_attribute_classifier("hat", 16, steps=5, cache_dir=tmp_path, seed=1)
+    data = ac.DATA_SEED
+    assert calls == [
+        ("hat", 16, 5, 3, 0, data),
+        ("hat", 16, 6, 3, 0, data),
+        ("hat", 16, 5, 3, 1, data + 1),
+    ]
+    # Seed 0 keeps the file name caches had before seeds existed.
+    names = sorted(p.name for p in tmp_path.glob("*.pt"))
+    assert names == [
+        f"hat-16px-3ch-5steps-seed1-v{ac.CACHE_FORMAT}.pt",
+        f"hat-16px-3ch-5steps-v{ac.CACHE_FORMAT}.pt",
+        f"hat-16px-3ch-6steps-v{ac.CACHE_FORMAT}.pt",
+    ]
     images = torch.rand(2, 3, 16, 16) * 2 - 1
     torch.testing.assert_close(first.predict_proba(images), second.predict_proba(images))
 
