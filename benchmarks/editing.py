@@ -52,7 +52,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.machine import cpu_model
+from benchmarks.machine import cpu_model, write_rows
 from benchmarks.quality import ATTRIBUTES
 from stylegan_lit.checkpoints import load_generator
 from stylegan_lit.generate import (
@@ -143,6 +143,7 @@ def measure(args: argparse.Namespace) -> list[dict[str, Any]]:
     unedited = scores_of(G, ws, scorers, options)
     rows: list[dict[str, Any]] = []
     pools: dict[str, LabelledSamples] = {}
+    directions: dict[str, AttributeDirection] = {}
     refinement = (
         Refinement(strength=args.refine_strength, steps=args.refine_steps,
                    keep_weight=args.keep_weight, content_weight=args.content_weight)
@@ -150,12 +151,14 @@ def measure(args: argparse.Namespace) -> list[dict[str, Any]]:
     )  # fmt: skip
 
     def fitted(name: str) -> AttributeDirection:
-        """The attribute's InterFaceGAN direction; its scored samples are kept per run."""
-        if name not in pools:
+        """The attribute's InterFaceGAN direction, fitted once per run; its scored samples
+        are kept in ``pools`` for the refinement."""
+        if name not in directions:
             pools[name] = label_samples(
                 G, guides[name].predict_proba, args.direction_samples, options
             )
-        return direction_from_samples(pools[name], attribute=name)
+            directions[name] = direction_from_samples(pools[name], attribute=name)
+        return directions[name]
 
     for attribute in args.attributes:
         began = time.perf_counter()
@@ -280,10 +283,7 @@ def main() -> None:
     rows = measure(args)
     print(table(rows))
     if args.out:
-        args.out.mkdir(parents=True, exist_ok=True)
-        with (args.out / "editing.jsonl").open("w") as file:
-            file.writelines(json.dumps(row) + "\n" for row in rows)
-        print(f"[editing] wrote {args.out / 'editing.jsonl'}")
+        print(f"[editing] wrote {write_rows(args.out / 'editing.jsonl', rows)}")
 
 
 if __name__ == "__main__":

@@ -1,9 +1,12 @@
-"""Facts about the machine a benchmark ran on, recorded beside its numbers."""
+"""Facts about the machine a benchmark ran on, recorded beside its numbers, and the file
+those numbers go to."""
 
 from __future__ import annotations
 
+import json
 import platform
 from pathlib import Path
+from typing import Any
 
 
 def cpu_model() -> str:
@@ -15,3 +18,11 @@ def cpu_model() -> str:
     except OSError:
         pass
     return platform.processor() or "unknown"
+
+
+def write_rows(path: Path, rows: list[dict[str, Any]]) -> Path:
+    """Write ``rows`` as JSON lines to ``path`` (its folder made if missing); returns it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w") as file:
+        file.writelines(json.dumps(row) + "\n" for row in rows)
+    return path

@@ -30,7 +30,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.machine import cpu_model
+from benchmarks.machine import cpu_model, write_rows
 from benchmarks.quality import swd_of
 from stylegan_lit.data import SyntheticFaces
 
@@ -113,9 +113,7 @@ def main() -> None:
     rows = measure(args)
     print(table(rows))
     if args.out:
-        args.out.mkdir(parents=True, exist_ok=True)
-        with (args.out / "swd_sensitivity.jsonl").open("w") as file:
-            file.writelines(json.dumps(row) + "\n" for row in rows)
+        write_rows(args.out / "swd_sensitivity.jsonl", rows)
 
 
 if __name__ == "__main__":

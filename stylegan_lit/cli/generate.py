@@ -303,7 +303,7 @@ def _run(args: argparse.Namespace, G: Generator, options: RenderOptions) -> list
 
 def _check_edit_attributes(args: argparse.Namespace) -> None:
     """Refuse, before anything loads, names the classifier cannot learn and a saved
-    direction with ``--condition-on`` (it is drawn as saved)."""
+    direction with ``--condition-on`` or ``--refine`` (it is drawn as saved)."""
     if args.direction is not None:
         if args.condition_on or args.refine:
             raise UsageError(

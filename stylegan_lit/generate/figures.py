@@ -201,11 +201,17 @@ def write_edit(
     paths = []
     scoring = replace(options, batch_size=max(options.batch_size, 64))
 
+    classifiers: dict[str, AttributeClassifier] = {}
+
     def classifier(name: str) -> AttributeClassifier:
-        return cached_attribute_classifier(
-            name, options.resolution_for(G), img_channels=G.img_channels,
-            steps=classifier_steps, cache_dir=classifier_cache,
-        )  # fmt: skip
+        """Loaded (or, without a cache, trained) once per call, though fit and refinement
+        both use the edited attribute's."""
+        if name not in classifiers:
+            classifiers[name] = cached_attribute_classifier(
+                name, options.resolution_for(G), img_channels=G.img_channels,
+                steps=classifier_steps, cache_dir=classifier_cache,
+            )  # fmt: skip
+        return classifiers[name]
 
     def scored(name: str) -> LabelledSamples:
         return label_samples(G, classifier(name).predict_proba, num_samples, scoring)
