@@ -19,7 +19,7 @@ from stylegan_lit.checkpoints import load_network_state, read_checkpoint
 from stylegan_lit.models import Discriminator, Generator
 from stylegan_lit.nn import set_fused_ops
 from stylegan_lit.training.compile import CompiledOrEager
-from stylegan_lit.training.ema import ema_beta, update_ema
+from stylegan_lit.training.ema import ema_beta, ramped_half_life, update_ema
 from stylegan_lit.training.guard import FiniteStepGuard, NonFiniteLossError
 from stylegan_lit.training.latents import LatentDraw, draw_latents
 from stylegan_lit.training.objectives import LossKind, make_objective
@@ -55,6 +55,9 @@ class StyleGANModule(pl.LightningModule):
         wgan_drift: WGAN-GP epsilon drift weight.
         style_mixing_prob: Probability that a minibatch uses two latents (0.9).
         ema_half_life_kimg: Half-life of the G EMA in thousands of images (10).
+        ema_rampup: If set, the half-life is ``min(ema_half_life_kimg, ema_rampup * kimg)``
+            (the official StyleGAN2-ADA ``ema_rampup``; StyleGAN's own code has none): the EMA
+            averages over a fixed fraction of the training so far.
         noise_lr_multiplier: Learning-rate multiplier of G's noise strengths (1 officially;
             see :mod:`stylegan_lit.training.optim` for when a smaller one helps).
         coarse_lr_multiplier: Learning-rate multiplier of G's synthesis blocks two or more
@@ -101,6 +104,7 @@ class StyleGANModule(pl.LightningModule):
         wgan_drift: float = 0.001,
         style_mixing_prob: float = 0.9,
         ema_half_life_kimg: float = 10.0,
+        ema_rampup: float | None = None,
         noise_lr_multiplier: float = 1.0,
         coarse_lr_multiplier: float = 1.0,
         betas: tuple[float, float] = (0.0, 0.99),
@@ -122,6 +126,8 @@ class StyleGANModule(pl.LightningModule):
         )  # fmt: skip
         if not 0.0 <= style_mixing_prob <= 1.0:
             raise ValueError(f"style_mixing_prob must be in [0, 1], got {style_mixing_prob}")
+        if ema_rampup is not None and ema_rampup <= 0:
+            raise ValueError(f"ema_rampup must be positive or null, got {ema_rampup}")
         if noise_lr_multiplier <= 0:
             raise ValueError(f"noise_lr_multiplier must be positive, got {noise_lr_multiplier}")
         if coarse_lr_multiplier <= 0:
@@ -334,7 +340,10 @@ class StyleGANModule(pl.LightningModule):
         if self._world_size() > 1:
             w_mean = self.trainer.strategy.reduce(w_mean, reduce_op="mean")
         self.generator.mapping.update_w_avg(w_mean)
-        beta = ema_beta(global_batch, self.hp.ema_half_life_kimg)
+        half_life = ramped_half_life(
+            self.hp.ema_half_life_kimg, self.hp.ema_rampup, self.images_seen + global_batch
+        )
+        beta = ema_beta(global_batch, half_life)
         update_ema(self.generator_ema, self.generator, beta)
 
     def _log_step(self, resolution: int, alpha: float, values: dict[str, Tensor]) -> None:
