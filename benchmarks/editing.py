@@ -16,7 +16,9 @@ built-in synthetic faces this script measures it the way InterFaceGAN does:
    control. A direction works when its flip rate is high and the random ones' is low
    (issue 18's targets: at least 0.8 against at most 0.2).
 4. Side effects: for every other attribute, the mean absolute change of its classifier's
-   P(attribute) under the edit, beside the same under the random directions.
+   P(attribute) under the edit, beside the same under the random directions; and the root
+   mean square change of the 8 px low-pass image (``low_pass_change``), for what no
+   classifier scores: hair, skin and background colours and the head's layout.
 
 ``--refine`` optimises each fitted direction on the images so that the edit flips the
 attribute and keeps the other scored ones (:mod:`stylegan_lit.generate.edit_refinement`).
@@ -44,7 +46,7 @@ import argparse
 import json
 import sys
 import time
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -69,6 +71,7 @@ from stylegan_lit.generate.attribute_classifier import (
     cached_attribute_classifier,
     default_cache_dir,
 )
+from stylegan_lit.generate.edit_refinement import low_pass
 from stylegan_lit.generate.editing import AttributeDirection, EditOutcome, edit_ws
 from stylegan_lit.generate.mixing import edit_layers
 from stylegan_lit.generate.sampling import map_latents, synthesize
@@ -82,25 +85,37 @@ TEST_SEED = 424_242
 """Seed of the latents that are edited (the direction is fitted on seed 0's)."""
 
 
+@dataclass(frozen=True)
+class Unedited:
+    """What an edit is compared with, rendered once per run: each scorer's P(attribute)
+    [N] and the images' low-pass view [N, C, 8, 8]."""
+
+    scores: dict[str, torch.Tensor]
+    low: torch.Tensor
+
+
+def unedited_view(
+    G: Generator, ws: torch.Tensor, scorers: dict[str, Any], options: RenderOptions
+) -> Unedited:
+    images = synthesize(G, ws, options)
+    return Unedited({name: clf.predict_proba(images) for name, clf in scorers.items()},
+                    low_pass(images))  # fmt: skip
+
+
 def side_effects(
-    G: Generator, before: dict[str, torch.Tensor], outcome_ws: torch.Tensor,
-    scorers: dict[str, Any], options: RenderOptions,
-) -> dict[str, float]:  # fmt: skip
-    """Mean |P(after) - P(before)| per attribute in ``scorers``; ``before`` holds each
-    attribute's scores of the unedited ws, rendered once per run (:func:`scores_of`)."""
+    G: Generator, before: Unedited, outcome_ws: torch.Tensor, scorers: dict[str, Any],
+    options: RenderOptions,
+) -> tuple[dict[str, float], float]:  # fmt: skip
+    """Mean |P(after) - P(before)| per attribute in ``scorers``, and the root mean square
+    change of the 8 px low-pass image (pixels in [-1, 1]): what the classifiers do not
+    watch and a person sees first, such as the hair, skin or background colour or the
+    head's layout moving with the edit."""
     after = synthesize(G, outcome_ws, options)
-    return {
-        name: round(float((clf.predict_proba(after) - before[name]).abs().mean()), 3)
+    effects = {
+        name: round(float((clf.predict_proba(after) - before.scores[name]).abs().mean()), 3)
         for name, clf in scorers.items()
     }
-
-
-def scores_of(
-    G: Generator, ws: torch.Tensor, scorers: dict[str, Any], options: RenderOptions
-) -> dict[str, torch.Tensor]:
-    """P(attribute) of the images of ``ws`` under every scorer: [N] per attribute."""
-    images = synthesize(G, ws, options)
-    return {name: clf.predict_proba(images) for name, clf in scorers.items()}
+    return effects, round(float((low_pass(after) - before.low).square().mean().sqrt()), 4)
 
 
 def edited_ws(ws: torch.Tensor, outcome: EditOutcome, direction: AttributeDirection,
@@ -140,7 +155,7 @@ def measure(args: argparse.Namespace) -> list[dict[str, Any]]:
     print(f"[editing] classifiers ready in {time.perf_counter() - began:.0f} s", flush=True)
     z = torch.randn(args.seeds, G.z_dim, generator=torch.Generator().manual_seed(TEST_SEED))
     ws = map_latents(G, z, options)
-    unedited = scores_of(G, ws, scorers, options)
+    unedited = unedited_view(G, ws, scorers, options)
     rows: list[dict[str, Any]] = []
     pools: dict[str, LabelledSamples] = {}
     directions: dict[str, AttributeDirection] = {}
@@ -179,9 +194,10 @@ def measure(args: argparse.Namespace) -> list[dict[str, Any]]:
             ]
             lacked = real.before <= 0.5
             others = {k: v for k, v in scorers.items() if k != attribute}
-            effects = side_effects(G, unedited, edited_ws(ws, real, direction, strength, layers),
-                                   others, options)  # fmt: skip
-            random_effects = side_effects(
+            effects, low_change = side_effects(
+                G, unedited, edited_ws(ws, real, direction, strength, layers), others, options
+            )
+            random_effects, random_low_change = side_effects(
                 G, unedited, edited_ws(ws, random[0], controls[0], strength, layers), others,
                 options,
             )  # fmt: skip
@@ -207,6 +223,8 @@ def measure(args: argparse.Namespace) -> list[dict[str, Any]]:
                 "classifier_accuracy": round(scorers[attribute].validation_accuracy, 3),
                 "side_effects": effects,
                 "side_effects_random": random_effects,
+                "low_pass_change": low_change,
+                "low_pass_change_random": random_low_change,
                 "seconds": round(time.perf_counter() - began, 1),
             })  # fmt: skip
             print(json.dumps(rows[-1]), flush=True)
@@ -221,8 +239,9 @@ def measure(args: argparse.Namespace) -> list[dict[str, Any]]:
 def table(rows: list[dict[str, Any]]) -> str:
     lines = [
         "| attribute (classifier accuracy) | layers | strength | flip rate | add rate | remove "
-        "rate | random (mean / max) | largest side effect (random's) |",
-        "|---|---|---|---|---|---|---|---|",
+        "rate | random (mean / max) | largest side effect (random's) | low-pass change "
+        "(random's) |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for row in rows:
         if row["kind"] != "edit":
@@ -238,7 +257,8 @@ def table(rows: list[dict[str, Any]]) -> str:
             f"{row['strength']:g} | {row['flip_rate']:.2f} | {add_rate} | {remove_rate} | "
             f"{row['random_flip_rate_mean']:.2f} / {row['random_flip_rate_max']:.2f} | "
             f"{worst} {row['side_effects'][worst]:.2f} "
-            f"({row['side_effects_random'][worst]:.2f}) |"
+            f"({row['side_effects_random'][worst]:.2f}) | "
+            f"{row['low_pass_change']:.3f} ({row['low_pass_change_random']:.3f}) |"
         )
     return "\n".join(lines)
 

@@ -120,7 +120,7 @@ def _step(
     return ws + (signs * strength).reshape(-1, 1, 1) * mask[None, :, None] * (scale * u)
 
 
-def _low_pass(images: Tensor, size: int) -> Tensor:
+def low_pass(images: Tensor, size: int = 8) -> Tensor:
     """Images [N, C, H, W] average-pooled to [N, C, size, size] (the content term's view)."""
     return F.adaptive_avg_pool2d(images, min(size, images.shape[-1]))
 
@@ -201,7 +201,7 @@ def refine_direction(
                 )
                 for name, score in keep.items()
             }
-            low_before = _low_pass(images, settings.content_resolution).to(device)
+            low_before = low_pass(images, settings.content_resolution).to(device)
         vector = direction.normal.detach().float().to(device).clone().requires_grad_(True)
         optimizer = torch.optim.Adam([vector], lr=settings.learning_rate)
         order = torch.Generator().manual_seed(settings.seed)
@@ -214,7 +214,7 @@ def refine_direction(
             for name, score in keep.items():
                 moved = torch.sigmoid(score(rendered)) - kept_before[name][batch]
                 loss = loss + settings.keep_weight * moved.square().mean()
-            low = _low_pass(rendered, settings.content_resolution)
+            low = low_pass(rendered, settings.content_resolution)
             loss = loss + settings.content_weight * (low - low_before[batch]).square().mean()
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
@@ -226,4 +226,4 @@ def refine_direction(
     return replace(direction, normal=normal, offset=offset, accuracy=accuracy)
 
 
-__all__ = ["LogitScorer", "Refinement", "refine_direction"]
+__all__ = ["LogitScorer", "Refinement", "low_pass", "refine_direction"]
