@@ -81,6 +81,10 @@ SCORED = ATTRIBUTES
 """Attributes whose classifiers judge the side effects of every edit: those that
 ``benchmarks/quality.py`` scores."""
 
+LOW_PASS_SIZE = Refinement.content_resolution
+"""Size of the low-pass view whose change is reported: the refinement's content term's, so
+the benchmark measures what that term holds."""
+
 TEST_SEED = 424_242
 """Seed of the latents that are edited (the direction is fitted on seed 0's)."""
 
@@ -88,7 +92,7 @@ TEST_SEED = 424_242
 @dataclass(frozen=True)
 class Unedited:
     """What an edit is compared with, rendered once per run: each scorer's P(attribute)
-    [N] and the images' low-pass view [N, C, 8, 8]."""
+    [N] and the images' low-pass view [N, C, LOW_PASS_SIZE, LOW_PASS_SIZE]."""
 
     scores: dict[str, torch.Tensor]
     low: torch.Tensor
@@ -99,7 +103,7 @@ def unedited_view(
 ) -> Unedited:
     images = synthesize(G, ws, options)
     return Unedited({name: clf.predict_proba(images) for name, clf in scorers.items()},
-                    low_pass(images))  # fmt: skip
+                    low_pass(images, LOW_PASS_SIZE))  # fmt: skip
 
 
 def side_effects(
@@ -115,7 +119,8 @@ def side_effects(
         name: round(float((clf.predict_proba(after) - before.scores[name]).abs().mean()), 3)
         for name, clf in scorers.items()
     }
-    return effects, round(float((low_pass(after) - before.low).square().mean().sqrt()), 4)
+    change = low_pass(after, LOW_PASS_SIZE) - before.low
+    return effects, round(float(change.square().mean().sqrt()), 4)
 
 
 def edited_ws(ws: torch.Tensor, outcome: EditOutcome, direction: AttributeDirection,

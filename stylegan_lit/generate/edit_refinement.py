@@ -120,7 +120,7 @@ def _step(
     return ws + (signs * strength).reshape(-1, 1, 1) * mask[None, :, None] * (scale * u)
 
 
-def low_pass(images: Tensor, size: int = 8) -> Tensor:
+def low_pass(images: Tensor, size: int) -> Tensor:
     """Images [N, C, H, W] average-pooled to [N, C, size, size] (the content term's view)."""
     return F.adaptive_avg_pool2d(images, min(size, images.shape[-1]))
 
