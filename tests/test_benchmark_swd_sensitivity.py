@@ -17,7 +17,7 @@ def test_every_variant_is_measured_against_the_floor(tmp_path):
     assert done.returncode == 0, done.stderr
     rows = [json.loads(line) for line in (tmp_path / "swd_sensitivity.jsonl").open()]
     variants = {row["fixed"]: row["swd"] for row in rows if row["kind"] == "variant"}
-    assert len(variants) == 12 and "none (the floor)" in variants
+    assert len(variants) == 14 and "none (the floor)" in variants
     assert set(variants["none (the floor)"]) == {"swd_16", "swd_avg"}  # 16 px: one level
     # One hair style, or one background colour, for every face is far from the data (1.8x
     # and 2.8x the floor measured here; 5x at 2,000 faces, 64 px), the head's pose is not
@@ -27,4 +27,5 @@ def test_every_variant_is_measured_against_the_floor(tmp_path):
     assert variants["colour: one background top"]["swd_avg"] > 2 * floor
     assert variants["pose: roll, yaw and pitch 0"]["swd_avg"] < 1.2 * floor
     assert "| colour: one skin color |" in done.stdout
+    assert "| pixels: white noise of std 1 level |" in done.stdout
     assert rows[-1]["kind"] == "summary" and rows[-1]["cpu"]
