@@ -36,6 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks.machine import cpu_model, write_rows
 from benchmarks.quality import swd_of
 from stylegan_lit.data import SyntheticFaces
+from stylegan_lit.data.synthetic.faces import LUMA_WEIGHTS
 
 VARIANTS: dict[str, dict[str, Any]] = {
     "none (the floor)": {},
@@ -57,8 +58,6 @@ VARIANTS: dict[str, dict[str, Any]] = {
 COLOUR_VARIANTS = ("skin_color", "hair_color", "background_top", "shirt_color")
 """Colours fixed to the reference set's median colour, one at a time."""
 
-LUMA = torch.tensor([0.299, 0.587, 0.114]).view(1, 3, 1, 1)
-
 
 def _pixel_noise(images: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     """White noise of one 8-bit level (std) on every pixel: far below what the eye sees."""
@@ -69,7 +68,7 @@ def _pixel_noise(images: torch.Tensor, generator: torch.Generator) -> torch.Tens
 def _desaturated(images: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     """Every colour's chroma scaled by 0.92 about its luma (a generator's muted colours)."""
     pixels = images.float()
-    luma = (pixels * LUMA).sum(dim=1, keepdim=True)
+    luma = (pixels * torch.tensor(LUMA_WEIGHTS).view(1, 3, 1, 1)).sum(dim=1, keepdim=True)
     return (luma + 0.92 * (pixels - luma)).round().clamp(0, 255).to(torch.uint8)
 
 
@@ -107,10 +106,10 @@ def measure(args: argparse.Namespace) -> list[dict[str, Any]]:
         })  # fmt: skip
         print(json.dumps(rows[-1]), flush=True)
 
+    unchanged = render(compared_idx, {})  # the floor's set, and the pixel variants' base
     for name, changes in variants.items():
         began = time.perf_counter()
-        score(name, render(compared_idx, changes), began)
-    unchanged = render(compared_idx, {})
+        score(name, render(compared_idx, changes) if changes else unchanged, began)
     generator = torch.Generator().manual_seed(args.seed)
     for name, change in IMAGE_VARIANTS.items():
         began = time.perf_counter()

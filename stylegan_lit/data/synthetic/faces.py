@@ -39,9 +39,13 @@ _PIXELS_PER_CHUNK = (
 )  # about 1 MB per float32 plane: fast in cache (measured best at 32-64 px)
 
 
+LUMA_WEIGHTS = (0.299, 0.587, 0.114)
+"""ITU-R 601-2 luma weights of R, G and B (Pillow's "L" conversion)."""
+
+
 def to_grayscale(images: np.ndarray) -> np.ndarray:
     """uint8 [B, 3, H, W] -> [B, 1, H, W] luma (ITU-R 601-2, rounded as Pillow does)."""
-    weights = np.array([299, 587, 114], np.uint32).reshape(1, 3, 1, 1)
+    weights = np.rint(np.array(LUMA_WEIGHTS) * 1000).astype(np.uint32).reshape(1, 3, 1, 1)
     luma = (images.astype(np.uint32) * weights).sum(axis=1, keepdims=True)
     return ((luma + 500) // 1000).astype(np.uint8)
 
