@@ -17,7 +17,6 @@ from stylegan_lit.checkpoint_format import (
 )
 from stylegan_lit.checkpoints import load_network_state, read_checkpoint
 from stylegan_lit.models import Discriminator, Generator
-from stylegan_lit.models.resolution import check_resolution
 from stylegan_lit.nn import set_fused_ops
 from stylegan_lit.training.compile import CompiledOrEager
 from stylegan_lit.training.ema import ema_beta, ramped_half_life, update_ema
@@ -55,10 +54,6 @@ class StyleGANModule(pl.LightningModule):
         gp_lambda: WGAN-GP gradient-penalty weight.
         wgan_drift: WGAN-GP epsilon drift weight.
         style_mixing_prob: Probability that a minibatch uses two latents (0.9).
-        style_mixing_from: The resolution from which style mixing is on (``None``: from the
-            start, as officially). Below it every minibatch uses one latent per image: a
-            deviation for small budgets, where mixing the few coarse layers of the first
-            levels slows how they learn (benchmarks/README.md, "Style mixing").
         ema_half_life_kimg: Half-life of the G EMA in thousands of images (10).
         ema_rampup: If set, the half-life is ``min(ema_half_life_kimg, ema_rampup * kimg)``
             (the official StyleGAN2-ADA ``ema_rampup``; StyleGAN's own code has none): the EMA
@@ -108,7 +103,6 @@ class StyleGANModule(pl.LightningModule):
         gp_lambda: float = 10.0,
         wgan_drift: float = 0.001,
         style_mixing_prob: float = 0.9,
-        style_mixing_from: int | None = None,
         ema_half_life_kimg: float = 10.0,
         ema_rampup: float | None = None,
         noise_lr_multiplier: float = 1.0,
@@ -132,13 +126,6 @@ class StyleGANModule(pl.LightningModule):
         )  # fmt: skip
         if not 0.0 <= style_mixing_prob <= 1.0:
             raise ValueError(f"style_mixing_prob must be in [0, 1], got {style_mixing_prob}")
-        if style_mixing_from is not None:
-            check_resolution(style_mixing_from, name="style_mixing_from")
-        if style_mixing_from is not None and style_mixing_from > generator.resolution:
-            raise ValueError(
-                f"style_mixing_from {style_mixing_from} is above G's resolution "
-                f"{generator.resolution}: mixing would never start"
-            )
         if ema_rampup is not None and ema_rampup <= 0:
             raise ValueError(f"ema_rampup must be positive or null, got {ema_rampup}")
         if noise_lr_multiplier <= 0:
@@ -263,10 +250,9 @@ class StyleGANModule(pl.LightningModule):
     # ------------------------------------------------------------------ generation
     def draw_latents(self, batch: int, resolution: int) -> LatentDraw:
         """A minibatch's z and style-mixing decision (see :mod:`.latents`)."""
-        mixing_from = self.hp.get("style_mixing_from")  # absent from older checkpoints
-        mixing = mixing_from is None or resolution >= mixing_from
-        mixing_prob = self.hp.style_mixing_prob if mixing else 0.0
-        return draw_latents(batch, self.generator.z_dim, resolution, mixing_prob, self.device)
+        return draw_latents(
+            batch, self.generator.z_dim, resolution, self.hp.style_mixing_prob, self.device
+        )
 
     @torch.no_grad()
     def sample(

@@ -50,21 +50,6 @@ def test_the_module_draws_at_its_own_mixing_probability():
     assert module.draw_latents(4, 16).z.shape == (4, 16)
 
 
-def test_style_mixing_from_a_resolution_keeps_lower_ones_to_one_latent():
-    module = tiny_module(style_mixing_prob=1.0, style_mixing_from=16)
-    torch.manual_seed(0)
-    assert all(module.draw_latents(4, 8).z_mix is None for _ in range(20))
-    assert all(module.draw_latents(4, 16).z_mix is not None for _ in range(20))
-
-
-@pytest.mark.parametrize(
-    ("value", "message"), [(12, "power of two"), (32, "above G's resolution 16")]
-)
-def test_style_mixing_from_must_be_a_resolution_g_reaches(value, message):
-    with pytest.raises(ValueError, match=message):
-        tiny_module(style_mixing_from=value)
-
-
 def critic(weight):
     """A linear 'D' on images, whose input gradient is known: ``weight`` everywhere."""
     return lambda x: (x * weight).flatten(1).sum(dim=1, keepdim=True)
